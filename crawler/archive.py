@@ -1,0 +1,463 @@
+"""The archive: every response as WARC records, every payload once, content-addressed by sha256.
+
+Layout under the archive root (only names we make ourselves; nothing from a URL or a
+Content-Disposition header ever reaches a path)::
+
+    blobs/ab/cd/<sha256>                    payload bytes, written once, named by their hash
+    warc/xxgk-<utc time>-<pid>-<n>.warc.gz  request/response/revisit records, rotated by size
+    tmp/                                    payloads being written (never under a final name)
+
+Crash safety: a payload is written to ``tmp/``, fsynced, then renamed into place with
+``os.replace`` — so a ``kill -9`` never leaves a blob with wrong content under its final name.
+Each WARC record is a gzip member flushed before its location is returned; a record cut short by a
+crash is never referenced by the database (archive first, row second).
+
+Memory: a payload is streamed to disk in chunks while it is hashed; the WARC record is written by
+streaming the blob file, so a response is never held in memory more than once (the caller's copy).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Union
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+CHUNK = 1 << 20
+DEFAULT_MAX_WARC_BYTES = 512 * 1024 * 1024
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+WARC_NAME_RE = re.compile(r"^xxgk-\d{14}-\d+-\d+\.warc\.gz$")
+# Scrapy hands us decoded bodies: these headers would describe bytes we do not store.
+_TRANSPORT_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+Body = Union[bytes, bytearray, memoryview, BinaryIO, Path]
+Headers = Union[dict[str, str], Iterable[tuple[str, str]], None]
+RefersTo = Callable[[str], Optional[tuple[str, datetime]]]
+
+
+class ArchiveError(Exception):
+    """The archive cannot do what was asked (bad path, unreadable blob...)."""
+
+
+@dataclass(frozen=True)
+class WarcLocation:
+    """Where one WARC record sits: file name (relative to ``warc/``), byte offset and length."""
+
+    file: str
+    offset: int
+    length: int
+    record_id: str
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    """What :meth:`Archive.archive_response` did with one response."""
+
+    url: str
+    sha256: str
+    size: int
+    fetched_at: datetime
+    is_revisit: bool  # the payload was already in the archive: a revisit record was written
+    response: WarcLocation  # the response (or revisit) record
+    request: Optional[WarcLocation]
+    blob_path: Path
+
+
+@dataclass
+class VerifyReport:
+    """The result of :meth:`Archive.verify`: what was checked and what is wrong."""
+
+    blobs_checked: int = 0
+    warcs_checked: int = 0
+    missing: list[str] = field(default_factory=list)  # referenced but absent (sha256 or warc name)
+    damaged: list[str] = field(default_factory=list)  # present but wrong content
+    details: dict[str, str] = field(default_factory=dict)  # item -> one-line reason
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.damaged
+
+
+class Archive:
+    """A content-addressed payload store plus rotating gzip WARC files under ``root``."""
+
+    def __init__(self, root: Union[str, Path], *, max_warc_bytes: int = DEFAULT_MAX_WARC_BYTES,
+                 durable: bool = True) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.max_warc_bytes = max_warc_bytes
+        self.durable = durable  # fsync blobs and WARC records (off only for throwaway benchmarks)
+        self._lock = threading.Lock()
+        self._warc_fh: Optional[BinaryIO] = None
+        self._warc_name: Optional[str] = None
+        self._warc_pid: Optional[int] = None
+        self._warc_seq = 0
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def blob_dir(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.root / "warc"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    def blob_path(self, sha256: str) -> Path:
+        """The path of a payload; refuses anything that is not a lowercase hex sha256."""
+        if not SHA256_RE.match(sha256 or ""):
+            raise ArchiveError(f"not a sha256: {sha256!r}")
+        return self.blob_dir / sha256[:2] / sha256[2:4] / sha256
+
+    def warc_path(self, name: str) -> Path:
+        """The path of one of our WARC files; refuses names we did not make."""
+        if not WARC_NAME_RE.match(name or ""):
+            raise ArchiveError(f"not an archive WARC file name: {name!r}")
+        return self.warc_dir / name
+
+    def has_blob(self, sha256: str) -> bool:
+        return self.blob_path(sha256).is_file()
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        path = self.blob_path(sha256)
+        try:
+            return open(path, "rb")
+        except FileNotFoundError:
+            raise ArchiveError(f"blob {sha256} is missing from the archive") from None
+
+    def read_blob(self, sha256: str) -> bytes:
+        with self.open_blob(sha256) as fh:
+            return fh.read()
+
+    # ------------------------------------------------------------------ payloads
+    def put_blob(self, body: Body) -> tuple[str, int, bytes, bool]:
+        """Store a payload; return (sha256 hex, size, raw sha256 digest, was already there).
+
+        The bytes are streamed to a temp file while hashed, fsynced, and renamed into place only
+        if no blob of that hash exists yet.
+        """
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        tmp_path = self.tmp_dir / f"blob-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+        try:
+            with open(tmp_path, "wb") as out:
+                for chunk in _iter_body(body):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                if self.durable:
+                    os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.blob_path(sha)
+            existed = final.is_file() and final.stat().st_size == size
+            if existed:
+                tmp_path.unlink()
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp_path, final)
+                if self.durable:
+                    _fsync_dir(final.parent)
+            return sha, size, digest.digest(), existed
+        finally:
+            if tmp_path.exists():
+                tmp_path.unlink()
+
+    # ------------------------------------------------------------------ WARC
+    def archive_response(
+        self,
+        url: str,
+        status: int,
+        headers: Headers,
+        body: Body,
+        *,
+        method: str = "GET",
+        request_headers: Headers = None,
+        request_body: bytes = b"",
+        fetched_at: Optional[datetime] = None,
+        reason: str = "",
+        refers_to: Optional[RefersTo] = None,
+    ) -> ArchivedResponse:
+        """Archive one HTTP exchange: payload blob + WARC request and response (or revisit) records.
+
+        When the payload is already in the archive, a ``revisit`` record (identical-payload-digest)
+        replaces the response record, so unchanged content is not stored twice. ``refers_to``,
+        given a sha256, may return the URL and time of the earlier capture for the revisit record.
+        """
+        fetched_at = (fetched_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        sha, size, raw_digest, is_revisit = self.put_blob(body)
+        http_headers = _http_headers(status, reason, headers, size)
+        warc_date = _warc_date(fetched_at)
+        payload_digest = "sha256:" + base64.b32encode(raw_digest).decode("ascii")
+        with self._lock:
+            writer, fh, name = self._writer()
+            if is_revisit:
+                earlier = refers_to(sha) if refers_to else None
+                record = writer.create_revisit_record(
+                    url, payload_digest,
+                    earlier[0] if earlier else url,
+                    _warc_date(earlier[1]) if earlier else warc_date,
+                    http_headers=http_headers,
+                    warc_headers_dict={"WARC-Date": warc_date})
+                response_loc = self._write(writer, fh, name, record)
+            else:
+                with open(self.blob_path(sha), "rb") as payload:
+                    record = writer.create_warc_record(
+                        url, "response", payload=payload, length=size, http_headers=http_headers,
+                        warc_headers_dict={"WARC-Date": warc_date, "WARC-Payload-Digest": payload_digest})
+                    response_loc = self._write(writer, fh, name, record)
+            request_loc = self._write_request(writer, fh, name, url, method, request_headers,
+                                              request_body, warc_date, response_loc.record_id)
+            self._rotate_if_full()
+        return ArchivedResponse(url=url, sha256=sha, size=size, fetched_at=fetched_at,
+                                is_revisit=is_revisit, response=response_loc, request=request_loc,
+                                blob_path=self.blob_path(sha))
+
+    def _write_request(self, writer: WARCWriter, fh: BinaryIO, name: str, url: str, method: str,
+                       request_headers: Headers, request_body: bytes, warc_date: str,
+                       concurrent_to: str) -> WarcLocation:
+        target = _request_target(url)
+        req_headers = StatusAndHeaders(f"{method.upper()} {target} HTTP/1.1",
+                                       _header_list(request_headers), is_http_request=True)
+        record = writer.create_warc_record(
+            url, "request", payload=io.BytesIO(request_body or b""), length=len(request_body or b""),
+            http_headers=req_headers,
+            warc_headers_dict={"WARC-Date": warc_date, "WARC-Concurrent-To": concurrent_to})
+        return self._write(writer, fh, name, record)
+
+    def _write(self, writer: WARCWriter, fh: BinaryIO, name: str, record) -> WarcLocation:
+        offset = fh.tell()
+        writer.write_record(record)
+        fh.flush()
+        if self.durable:
+            os.fsync(fh.fileno())
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        return WarcLocation(file=name, offset=offset, length=fh.tell() - offset, record_id=record_id)
+
+    def _writer(self) -> tuple[WARCWriter, BinaryIO, str]:
+        if self._warc_fh is None or self._warc_pid != os.getpid():  # a forked child opens its own
+            self._open_new_warc()
+        assert self._warc_fh is not None and self._warc_name is not None
+        return WARCWriter(self._warc_fh, gzip=True, warc_version="1.1"), self._warc_fh, self._warc_name
+
+    def _open_new_warc(self) -> None:
+        self.warc_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        while True:
+            self._warc_seq += 1
+            name = f"xxgk-{stamp}-{os.getpid()}-{self._warc_seq}.warc.gz"
+            try:  # "x": never append to a file another process (or an earlier run) owns
+                self._warc_fh = open(self.warc_dir / name, "xb")
+                break
+            except FileExistsError:
+                continue
+        self._warc_name = name
+        self._warc_pid = os.getpid()
+
+    def _rotate_if_full(self) -> None:
+        if self._warc_fh is not None and self._warc_fh.tell() >= self.max_warc_bytes:
+            self.close()
+
+    def close(self) -> None:
+        """Close the current WARC file (the next record starts a new one)."""
+        with_fh, self._warc_fh = self._warc_fh, None
+        if with_fh is not None and self._warc_pid == os.getpid():
+            with_fh.flush()
+            if self.durable:
+                os.fsync(with_fh.fileno())
+            with_fh.close()
+        self._warc_name = None
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_record(self, location: WarcLocation | tuple[str, int]) -> tuple[dict[str, str], bytes]:
+        """Read one record back: (WARC headers, payload bytes). For provenance and tests."""
+        name, offset = (location.file, location.offset) if isinstance(location, WarcLocation) else location
+        with open(self.warc_path(name), "rb") as fh:
+            fh.seek(offset)
+            for record in ArchiveIterator(fh):
+                return dict(record.rec_headers.headers), record.content_stream().read()
+        raise ArchiveError(f"no WARC record at {name}:{offset}")
+
+    # ------------------------------------------------------------------ verification
+    def iter_blobs(self) -> Iterator[tuple[str, Path]]:
+        if not self.blob_dir.is_dir():
+            return
+        for path in sorted(self.blob_dir.glob("??/??/*")):
+            yield path.name, path
+
+    def iter_warcs(self) -> Iterator[str]:
+        if self.warc_dir.is_dir():
+            for path in sorted(self.warc_dir.glob("*.warc.gz")):
+                yield path.name
+
+    def verify(self, referenced_blobs: Iterable[str] = (), referenced_warcs: Iterable[str] = (),
+               progress: Optional[Callable[[str], None]] = None) -> VerifyReport:
+        """Re-hash every blob, re-read every WARC record, and report missing or damaged files.
+
+        ``referenced_*`` are what the database points at: any of them absent is ``missing``.
+        """
+        report = VerifyReport()
+        present_blobs = set()
+        for name, path in self.iter_blobs():
+            present_blobs.add(name)
+            report.blobs_checked += 1
+            if progress:
+                progress(name)
+            if not SHA256_RE.match(name):
+                report.damaged.append(name)
+                report.details[name] = "unexpected file in blobs/"
+            elif _hash_file(path) != name:
+                report.damaged.append(name)
+                report.details[name] = "content does not hash to its name"
+        for sha in sorted(set(referenced_blobs) - present_blobs):
+            report.missing.append(sha)
+            report.details[sha] = "referenced blob is missing"
+        present_warcs = set(self.iter_warcs())
+        for name in sorted(present_warcs):
+            report.warcs_checked += 1
+            if progress:
+                progress(name)
+            problem = _check_warc(self.warc_dir / name)
+            if problem:
+                report.damaged.append(name)
+                report.details[name] = problem
+        for name in sorted(set(referenced_warcs) - present_warcs):
+            report.missing.append(name)
+            report.details[name] = "referenced WARC file is missing"
+        return report
+
+    def clean_tmp(self) -> int:
+        """Remove leftovers of interrupted writes in ``tmp/`` (never referenced). Returns count."""
+        if not self.tmp_dir.is_dir():
+            return 0
+        removed = 0
+        for path in self.tmp_dir.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+
+# ---------------------------------------------------------------------- helpers
+def _iter_body(body: Body) -> Iterator[bytes]:
+    if isinstance(body, (bytes, bytearray)):
+        view = memoryview(body)
+        for start in range(0, len(view), CHUNK):
+            yield view[start:start + CHUNK]
+        return
+    if isinstance(body, memoryview):
+        for start in range(0, len(body), CHUNK):
+            yield body[start:start + CHUNK]
+        return
+    if isinstance(body, Path):
+        with open(body, "rb") as fh:
+            yield from iter(lambda: fh.read(CHUNK), b"")
+        return
+    yield from iter(lambda: body.read(CHUNK), b"")
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _header_list(headers: Headers) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, dict) else headers
+    return [(_header_text(k), _header_text(v)) for k, v in items]
+
+
+def _header_text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
+def _http_headers(status: int, reason: str, headers: Headers, size: int) -> StatusAndHeaders:
+    kept = []
+    for key, value in _header_list(headers):
+        if key.lower() in _TRANSPORT_HEADERS:
+            kept.append((f"X-Archive-Orig-{key}", value))
+        else:
+            kept.append((key, value))
+    kept.append(("Content-Length", str(size)))
+    return StatusAndHeaders(f"{int(status)} {reason or _reason(status)}".strip(), kept,
+                            protocol="HTTP/1.1")
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _request_target(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    return target + (f"?{parts.query}" if parts.query else "")
+
+
+def _warc_date(moment: datetime) -> str:
+    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check_warc(path: Path) -> Optional[str]:
+    """Read every record and check its digests; None when the file is sound."""
+    try:
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh, check_digests=True)
+            for record in iterator:
+                stream = record.content_stream()
+                for _ in iter(lambda: stream.read(CHUNK), b""):
+                    pass
+                if record.digest_checker.passed is False:
+                    problems = list(record.digest_checker.problems) or ["digest mismatch"]
+                    return f"record at offset {iterator.get_record_offset()}: {problems[0]}"
+    except Exception as exc:  # warcio raises a variety of errors on damaged gzip/WARC data
+        return f"unreadable WARC: {type(exc).__name__}: {exc}".splitlines()[0]
+    return None

@@ -1,0 +1,32 @@
+"""The ``xxgk`` command line: one click group, one module per area.
+
+Each module defines click commands and is registered here; the library functions they call are
+the same ones scripts can import (the sqlite-utils idea: CLI and library do the same things).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# module → attribute names of click commands to add to the group
+COMMAND_MODULES: dict[str, list[str]] = {
+    "crawler.cli.parse_cmd": ["parse"],
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xxgk-archive")
+def main() -> None:
+    """xxgk: archive, parse and serve Chinese government information-disclosure annual reports."""
+
+
+def _register() -> None:
+    for module_name, names in COMMAND_MODULES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            main.add_command(getattr(module, name))
+
+
+_register()
