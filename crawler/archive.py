@@ -19,6 +19,7 @@ streaming the blob file, so a response is never held in memory more than once (t
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import os
@@ -26,6 +27,7 @@ import re
 import shutil
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -447,7 +449,16 @@ def _warc_date(moment: datetime) -> str:
 
 
 def _check_warc(path: Path) -> Optional[str]:
-    """Read every record and check its digests; None when the file is sound."""
+    """Check the gzip members end to end (CRC, truncation), then every record's digests.
+
+    None when the file is sound, else a one-line reason.
+    """
+    try:
+        with gzip.open(path, "rb") as stream:
+            for _ in iter(lambda: stream.read(CHUNK), b""):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return f"damaged gzip data: {exc}".splitlines()[0]
     try:
         with open(path, "rb") as fh:
             iterator = ArchiveIterator(fh, check_digests=True)

@@ -449,7 +449,7 @@ def _add_checks(session: Session, row: Report, checks: Iterable[Mapping[str, Any
 
 def _values_of(session: Session, report_id: int) -> dict[str, Optional[str]]:
     return dict(session.execute(select(ReportValue.key, ReportValue.value_text)
-                                .where(ReportValue.report_id == report_id)).tuples().all())
+                                .where(ReportValue.report_id == report_id)).all())
 
 
 def value_diff(old: Mapping[str, Optional[str]], new: Mapping[str, Optional[str]]

@@ -72,12 +72,23 @@ def clean_title(title: str) -> str:
 
 
 def find_title(text: str, meta: dict[str, str]) -> Optional[str]:
-    """The report's title: page metadata first, then the first lines of the text."""
-    for key in ("ArticleTitle", "title", "标题", "heading", "Title", "html_title"):
-        value = meta.get(key)
-        if value and (_is_titleish(clean_title(value))):
-            return clean_title(value)
+    """The report's title: a candidate naming a year wins; page metadata before the text's first lines.
+
+    PDF producers often set a generic Title ("政府信息公开工作年度报告"), and HTML titles carry
+    site suffixes, so a complete title printed at the top of the text beats an incomplete one.
+    """
+    candidates = [clean_title(meta[k]) for k in ("ArticleTitle", "title", "标题", "heading", "Title", "html_title")
+                  if meta.get(k)]
+    candidates += text_title_candidates(text)
+    titles = [c for c in candidates if _is_titleish(c)]
+    with_year = [t for t in titles if year_from_title(t)]
+    return (with_year or titles or [None])[0]
+
+
+def text_title_candidates(text: str) -> list[str]:
+    """Titles printed at the top of the text, joining a title broken over two or three lines."""
     lines = [line.strip() for line in text.splitlines()[:12] if line.strip()]
+    found = []
     for i, line in enumerate(lines):
         joined = clean_title(line)
         for extra in lines[i + 1:i + 3]:
@@ -86,8 +97,8 @@ def find_title(text: str, meta: dict[str, str]) -> Optional[str]:
             if len(joined) < 40 and not re.search(r"[。；，]", joined):
                 joined = clean_title(joined + extra)
         if _is_titleish(joined) and len(joined) <= 80 and not re.search(r"[。；]", joined):
-            return joined
-    return None
+            found.append(joined)
+    return found
 
 
 def _has_report_word(title: str) -> bool:
@@ -163,6 +174,26 @@ def find_signature(text: str) -> tuple[Optional[str], Optional[str]]:
     return None, None
 
 
+_INLINE_DATE = re.compile(r"(?:(?<=[。！；\s])|^)([\u4e00-\u9fff（）()]{2,30}?)?\s*" + _YEAR
+                          + r"\s*年\s*([\d一二三四五六七八九十]{1,3})\s*月\s*([\d一二三四五六七八九十]{1,3})\s*日"
+                          + r"\s*(?=$|附件|附表|\s*\d?\s*附)")
+
+
+def find_inline_signature(text: str) -> tuple[Optional[str], Optional[str]]:
+    """The signature of a whitespace-collapsed text dump: '…。 平潭…办公室 2014年12月10日 附件…'."""
+    tail = nfkc(text)[-400:]
+    for m in reversed(list(_INLINE_DATE.finditer(tail))):
+        prefix, year_s, month_s, day_s = m.groups()
+        year, month, day = cn_number(year_s), cn_number(month_s), cn_number(day_s)
+        if not (year and month and day and 1 <= month <= 12 and 1 <= day <= 31):
+            continue
+        agency = (prefix or "").strip() or None
+        if agency and not _AGENCY_END.search(agency):
+            agency = None
+        return agency, f"{year:04d}-{month:02d}-{day:02d}"
+    return None, None
+
+
 def publish_date(meta: dict[str, str]) -> Optional[str]:
     for key in ("PubDate", "publish_date", "发布时间", "发布日期", "公开日期", "firstpublishedtime"):
         value = meta.get(key)
@@ -176,6 +207,8 @@ def publish_date(meta: dict[str, str]) -> Optional[str]:
 def extract_metadata(text: str, meta: dict[str, str]) -> Metadata:
     title = find_title(text, meta)
     signature_agency, signature_date = find_signature(text)
+    if signature_date is None:
+        signature_agency, signature_date = find_inline_signature(text)
     agency = agency_from_title(title) or signature_agency
     for key in ("ContentSource", "publisher", "发布机构", "发文机关"):
         if agency:

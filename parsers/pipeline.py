@@ -55,6 +55,9 @@ def interpret(extraction: Extraction, report: Report, context: dict[str, str]) -
     report.title, report.agency, report.year = md.title, md.agency, md.year
     report.signature_agency, report.signature_date, report.publish_date = md.signature_agency, md.signature_date, md.publish_date
     report.format = decide_format(table_fmt, mapped, md.title, md.year, extraction.text, report)
+    if report.format in (schema.F2021, schema.F2019) and is_blank_form(mapped, md.year):
+        report.format = schema.NOT_A_REPORT
+        report.warnings.append("every table cell is blank and no report year is given: a blank form, not a report")
     if report.format in (schema.F2021, schema.F2019):
         report.values, report.cells = mapped.values, mapped.cells
         report.extras = mapped.extras
@@ -100,6 +103,11 @@ def decide_format(table_fmt: Optional[str], mapped: MappedValues, title: Optiona
         if expected != fmt:
             report.warnings.append(f"format {fmt} detected from the table headers, unusual for report year {year}")
     return fmt
+
+
+def is_blank_form(mapped: MappedValues, year: Optional[int]) -> bool:
+    """A template: the tables are there, not one number is filled in, and nothing names a year."""
+    return year is None and all(v is None for v in mapped.values.values())
 
 
 def _needs_flat(mapped: MappedValues) -> bool:

@@ -256,7 +256,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def _await_outcome(receiver: Any, child: Any, timeout_s: float) -> tuple[str, Any] | None:
     if not receiver.poll(timeout_s):
-        _end_child(child)
+        child.kill()
         raise ParseError(f"timed out after {timeout_s:g}s")
     try:
         return receiver.recv()
@@ -267,18 +267,23 @@ def _await_outcome(receiver: Any, child: Any, timeout_s: float) -> tuple[str, An
 
 
 def _end_child(child: Any) -> None:
-    """Kill the child's whole session (the child, and e.g. a LibreOffice it started)."""
+    """End the child and everything left in its session (e.g. a LibreOffice it started)."""
     pid = child.pid
     if pid is not None:
         for member in _session_members(pid):
-            try:
-                os.kill(member, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-    child.join(5)
+            if member != pid:
+                _kill_quietly(member)
+    child.join(1)
     if child.is_alive():
         child.kill()
         child.join()
+
+
+def _kill_quietly(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _session_members(session_id: int) -> list[int]:

@@ -13,6 +13,7 @@ import click
 # module → attribute names of click commands to add to the group
 COMMAND_MODULES: dict[str, list[str]] = {
     "crawler.cli.parse_cmd": ["parse"],
+    "crawler.cli.db_cmd": ["db", "verify", "chain", "reparse"],
 }
 
 

@@ -52,12 +52,14 @@ def active_table(report: Report) -> RichTable:
 
 def applications_table(report: Report) -> RichTable:
     table = RichTable(title="三、收到和处理政府信息公开申请情况")
-    table.add_column("row")
+    table.add_column("row", no_wrap=True, max_width=18)
     for _, label in schema.APPLICANT_COLUMNS:
         table.add_column(label, justify="right")
     for spec in schema.TABLE_B_ALL:
         if any(k in report.values for k in spec.value_keys()):
-            table.add_row(spec.key.removeprefix("applications."), *[_fmt(report, k) for k in spec.value_keys()])
+            failed = _failed_keys(report)
+            cells = [f"[red]{_fmt(report, k)}[/red]" if k in failed else _fmt(report, k) for k in spec.value_keys()]
+            table.add_row(spec.labels[0], *cells)
     return table
 
 
@@ -69,5 +71,19 @@ def review_table(report: Report) -> RichTable:
     for group, label in schema.REVIEW_GROUPS:
         keys = [f"review_litigation.{group}.{leaf}" for leaf, _ in schema.REVIEW_LEAVES]
         if any(k in report.values for k in keys):
-            table.add_row(label, *[_fmt(report, k) for k in keys])
+            failed = _failed_keys(report)
+            table.add_row(label, *[f"[red]{_fmt(report, k)}[/red]" if k in failed else _fmt(report, k) for k in keys])
     return table
+
+
+def _failed_keys(report: Report) -> set[str]:
+    """The printed totals that a failed identity points at (shown in red)."""
+    keys = set()
+    for check in report.failed_checks():
+        if check.id == "B2":
+            keys.add(f"{check.scope}.total")
+        elif check.id in ("B1", "B3"):
+            keys.add(f"applications.results.total.{check.scope}")
+        elif check.id.startswith("C"):
+            keys.add(f"review_litigation.{check.scope}.total")
+    return keys

@@ -117,3 +117,10 @@ def open_database(url: str, migrate: bool = True) -> sessionmaker[Session]:
 
 def _engine(url_or_engine: str | Engine) -> Engine:
     return cached_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections of ``url`` (before dropping a test schema, or at exit)."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()

@@ -254,21 +254,18 @@ def _recover_orphan_cells(page: Any, table: Any, rows: list[list[Optional[str]]]
     from pdfplumber.utils import extract_text as chars_to_text
 
     cells = table.cells
-    xs = sorted({cell[0] for cell in cells} | {cell[2] for cell in cells})
-    for r, row in enumerate(table.rows):
-        if r >= len(rows):
-            break
+    column_starts = sorted({cell[0] for cell in cells})
+    edges = sorted({cell[0] for cell in cells} | {cell[2] for cell in cells})
+    for r, row in enumerate(table.rows[: len(rows)]):
         present = [c for c in row.cells if c is not None]
         if not present:
             continue
         top, bottom = min(c[1] for c in present), max(c[3] for c in present)
-        for c, value in enumerate(rows[r]):
-            if value is not None or c + 1 >= len(xs):
+        for c, value in enumerate(rows[r][: len(column_starts)]):
+            if value is not None:
                 continue
-            left = sorted({cell[0] for cell in cells})[c] if c < len({cell[0] for cell in cells}) else None
-            if left is None:
-                continue
-            right = min((x for x in xs if x > left), default=None)
+            left = column_starts[c]
+            right = min((x for x in edges if x > left), default=None)
             if right is None:
                 continue
             probe_x, probe_y = (left + right) / 2, (top + bottom) / 2
@@ -339,7 +336,7 @@ _SENTENCE_PUNCTUATION = re.compile(r"[，。；！？]")
 def _is_prose_row(row: list[Optional[str]]) -> bool:
     """A row whose only text is one line of running prose (boxed narrative, not a table row)."""
     filled = [cell for cell in row if cell]
-    if len(filled) != 1 or any(cell == "" for cell in row[1:] if cell is not None and False):
+    if len(filled) != 1:
         return False
     text = filled[0]
     if any(ch.isdigit() for ch in text) and len(text) < 12:
@@ -369,7 +366,7 @@ def _ocr_pages(data: bytes, page_numbers: list[int], page_texts: list[str], extr
         confidences.append(result.confidence)
     if not confidences:
         return
-    tables = sorted(extraction.tables + ocr_tables, key=lambda t: (t.page or 0, t.index if t.confidence == 1.0 else 10**6 + t.index))
+    tables = sorted(extraction.tables + ocr_tables, key=lambda t: t.page or 0)  # stable: keeps order
     for index, table in enumerate(tables):
         table.index = index
     extraction.tables = tables

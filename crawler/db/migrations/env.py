@@ -26,12 +26,31 @@ def run_migrations_online() -> None:
 
         engine = cached_engine(resolve_db_url(None))
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
-        with context.begin_transaction():
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations re-create SQLite tables (copy, drop, rename): with foreign keys on,
+            # dropping the old table would cascade-delete the rows that reference it. The pragma
+            # only takes effect outside a transaction, hence on the raw DBAPI connection.
+            _raw_sqlite(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              render_as_batch=True, compare_type=True)
+            with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
+                context.run_migrations()
+                if sqlite:
+                    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if problems:
+                        raise RuntimeError(f"migration broke foreign keys: {problems[:3]}")
+        finally:
+            if sqlite:
+                _raw_sqlite(connection, "PRAGMA foreign_keys=ON")
+
+
+def _raw_sqlite(connection, statement: str) -> None:
+    dbapi_connection = connection.connection.dbapi_connection
+    dbapi_connection.execute(statement)
 
 
 if context.is_offline_mode():

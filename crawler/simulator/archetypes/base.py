@@ -72,6 +72,32 @@ class Site:
         self.columns.append(column)
         return column
 
+    def corpus_items(self, column: Column, owner: Agency) -> list[Item]:
+        """The real corpus documents configured for this site (``extra["corpus"]``).
+
+        Each entry is (file name, (agency name, level) or None for the owner, year, listing title).
+        """
+        items = []
+        for file_name, agency_spec, year, title in self.options.extra.get("corpus", []):
+            agency = owner
+            if agency_spec:
+                agency = self.world.agency(agency_spec[0], agency_spec[1], owner.division_code, owner.name)
+            file_kind = file_name.rsplit(".", 1)[-1]
+            form = "body" if file_kind == "html" else "attachment"
+            items.append(self.world.corpus(self.name, column.key, agency, file_name, year, title=title,
+                                           form=form, file_kind=file_kind))
+        return items
+
+    def owner(self) -> Agency:
+        """The agency that runs the site (``extra["agency"]`` = (name, level, code, parent))."""
+        return self.world.agency(*self.options.extra["agency"])
+
+    def primary(self, item: Item) -> Item:
+        """The item whose bytes a duplicate listing serves (identical bytes under another URL)."""
+        if item.duplicate_of is not None:
+            return self.world.items[item.duplicate_of]
+        return item
+
     def all_items(self) -> list[Item]:
         return [item for column in self.columns for item in column.items]
 
@@ -93,7 +119,7 @@ class Site:
                    charset_header: bool = False) -> Reply:
         """The bytes of an item's document, cacheable (ETag/Last-Modified) like a static file."""
         kind = kind or item.file_kind or "html"
-        data = self.content.document(item, kind)
+        data = self.content.document(self.primary(item), kind)
         ctype = media_type(kind)
         if ctype.startswith("text/") and charset_header:
             ctype += "; charset=utf-8"

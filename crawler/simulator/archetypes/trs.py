@@ -55,14 +55,12 @@ class TrsSite(Site):
         self.index1_404 = bool(extra.get("index1_404", False))
         self.column_path = extra.get("column_path", "/zfxxgk/zfxxgknb/")
         rng = self.world.rng(self.name)
-        owner = self.world.agency(*extra["agency"])
+        owner = self.owner()
         self.site_name = owner.name
         column = self.add_column(Column(key="zfxxgknb", name="政府信息公开年报", agency=owner,
                                         start_path=self.column_path + f"index.{self.ext}"))
         count = self.options.docs
-        corpus = extra.get("corpus", [])
-        items = [self.world.corpus(self.name, column.key, owner, file_name, year, title=title)
-                 for file_name, year, title in corpus]
+        items = self.corpus_items(column, owner)
         generated = max(0, count - len(items))
         if generated:
             n_depts = max(0, math.ceil(generated / 6) - 1)

@@ -169,7 +169,7 @@ def applications_grid(single_other_row: bool) -> Grid:
     groups = result_groups(single_other_row)
     result_rows = sum(len(leaves) for _, leaves in groups)
     n_rows = 3 + 2 + result_rows + 1
-    grid = Grid("applications", n_rows, 10, [0.55, 1.25, 2.3] + [0.62] * 7, header_rows=3)
+    grid = Grid("applications", n_rows, 10, [0.5, 1.55, 2.05] + [0.62] * 7, header_rows=3)
     grid.add(0, 0, NOTE_TEXT, "note", rowspan=3, colspan=3)
     grid.add(0, 3, "申请人情况", "header", colspan=7)
     grid.add(1, 3, "自然人", "header", rowspan=2)

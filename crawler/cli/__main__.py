@@ -1,0 +1,5 @@
+"""``python -m crawler.cli`` = ``xxgk``."""
+
+from crawler.cli import main
+
+main()

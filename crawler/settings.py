@@ -1,0 +1,77 @@
+"""Scrapy settings of the xxgk crawler (``scrapy crawl reports`` from the project root uses these).
+
+Politeness first: robots.txt obeyed, AutoThrottle on, at most 2 concurrent requests per host,
+bounded retries. Archive and database come from ``XXGK_DB`` / ``XXGK_ARCHIVE`` (or the defaults
+beside ``./xxgk-data``), like every other ``xxgk`` command. Every standard Scrapy setting and
+environment variable keeps working (e.g. ``http_proxy``/``https_proxy`` through
+HttpProxyMiddleware, ``-s JOBDIR=…`` for resumable crawls).
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "xxgk"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = ("Mozilla/5.0 (compatible; xxgk-archive/0.1; +https://github.com/xxgk-archive; "
+              "archiving government information-disclosure annual reports)")
+ROBOTSTXT_OBEY = True
+
+# politeness: per-host concurrency and adaptive delay
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024  # a report PDF is rarely above 50 MB
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+
+# bounded retries; 429 and 5xx are retried, challenges (412/521) never are
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+METAREFRESH_ENABLED = True
+
+COOKIES_ENABLED = True  # plain session cookies only; challenge cookies are never computed
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("XXGK_LOG_LEVEL", "INFO")
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# resolve names through a resolver that refuses private, loopback and link-local addresses
+DNS_RESOLVER = "crawler.middlewares.ScopedResolver"
+
+DOWNLOADER_MIDDLEWARES = {
+    # process_request: scope and blocked hosts are checked before robots.txt is even fetched
+    "crawler.middlewares.ScopeMiddleware": 40,
+    "crawler.middlewares.BlockedHostMiddleware": 45,
+    # process_response runs from high to low: archive every response first (redirects, errors,
+    # challenges included), then classify blocked hosts, then Scrapy's own handling
+    "crawler.middlewares.ArchiveMiddleware": 960,
+    "crawler.middlewares.ChallengeMiddleware": 955,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.DocumentPipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.pipelines.StoreExtension": 10,
+}
+
+# xxgk settings (each also settable with -s NAME=value)
+XXGK_REGISTRY = os.environ.get("XXGK_REGISTRY", "")  # YAML/JSON file; empty = the starter registry
+XXGK_DB = ""  # SQLAlchemy URL; empty = $XXGK_DB, else ./xxgk-data/xxgk.sqlite
+XXGK_ARCHIVE = ""  # folder; empty = $XXGK_ARCHIVE, else archive/ beside the database
+XXGK_ARCHIVE_DURABLE = True  # fsync every payload (off only for throwaway benchmarks)
+# networks the crawler may connect to although private (the tests' and demo's simulator on
+# 127.0.0.1); empty by default: private, loopback and link-local addresses are refused
+XXGK_ALLOW_PRIVATE_NETWORKS: list[str] = [
+    net for net in os.environ.get("XXGK_ALLOW_PRIVATE_NETWORKS", "").split(",") if net.strip()]
+XXGK_MAX_LISTING_DEPTH = 4  # shells, iframes and sub-columns followed below a column
+XXGK_ROBOTS_403 = "allow"  # RFC 9309: an unavailable robots.txt (4xx) places no restriction
