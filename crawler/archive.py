@@ -405,7 +405,11 @@ def _header_list(headers: Headers) -> list[tuple[str, str]]:
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, dict) else headers
-    return [(_header_text(k), _header_text(v)) for k, v in items]
+    pairs = []
+    for key, value in items:  # Scrapy's Headers.items() gives (bytes, [bytes, ...])
+        for one in (value if isinstance(value, (list, tuple)) else [value]):
+            pairs.append((_header_text(key), _header_text(one)))
+    return pairs
 
 
 def _header_text(value: object) -> str:

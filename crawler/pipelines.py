@@ -12,6 +12,7 @@ reactor, in processes with a timeout.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,6 @@ from typing import Any, Callable, Optional, TypeVar
 
 from scrapy import Request, signals
 from scrapy.http import Response
-from scrapy.utils.defer import deferred_to_future
-from twisted.internet import defer
-from twisted.python.failure import Failure
 
 from crawler.items import DocumentItem
 
@@ -71,8 +69,8 @@ class StoreExtension:
             with transaction(self.factory) as session:
                 return fn(session, *args, **kwargs)
 
-        future = self.executor.submit(work)
-        return await deferred_to_future(defer.Deferred.fromFuture(_asyncio_future(future)))
+        # Scrapy runs coroutines on the asyncio reactor (its default): await the thread's future
+        return await asyncio.wrap_future(self.executor.submit(work))
 
     def call_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from crawler.db.session import transaction
@@ -172,13 +170,6 @@ class StoreExtension:
             return document.id
 
         return await self.call(write)
-
-
-def _asyncio_future(future: Any) -> Any:
-    """Wrap a concurrent future for Twisted (Deferred.fromFuture needs an asyncio future)."""
-    import asyncio
-
-    return asyncio.wrap_future(future)
 
 
 def _header(request: Request, name: bytes) -> Optional[str]:

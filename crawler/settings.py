@@ -74,4 +74,3 @@ XXGK_ARCHIVE_DURABLE = True  # fsync every payload (off only for throwaway bench
 XXGK_ALLOW_PRIVATE_NETWORKS: list[str] = [
     net for net in os.environ.get("XXGK_ALLOW_PRIVATE_NETWORKS", "").split(",") if net.strip()]
 XXGK_MAX_LISTING_DEPTH = 4  # shells, iframes and sub-columns followed below a column
-XXGK_ROBOTS_403 = "allow"  # RFC 9309: an unavailable robots.txt (4xx) places no restriction

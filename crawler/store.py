@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.archive import Archive, ArchivedResponse, Body, Headers
@@ -148,6 +148,8 @@ def capture_response(session: Session, archive: Archive, *, url: str, status: in
     A 304 Not Modified is recorded as a revisit of the last capture of that URL (no new
     payload). ``media_type`` defaults to the Content-Type header without parameters.
     """
+    headers = materialize_headers(headers)  # may be a one-shot iterator (Scrapy's Headers.items())
+    request_headers = materialize_headers(request_headers)
     header_map = headers_dict(headers)
     media_type = media_type or _media_type(header_map)
     archived = archive.archive_response(
@@ -508,14 +510,14 @@ def cross_year_checks(this: Mapping[str, Optional[str]], previous: Optional[Mapp
     checks = []
     for column in APPLICANT_COLUMNS:
         this_key, prev_key = f"applications.carried_over.{column}", f"applications.carried_forward.{column}"
-        if this_key not in this and prev_key not in previous:
+        if this_key not in this or prev_key not in previous:  # a table one year lacks: nothing to compare
             continue
         checks.append(_compare("X1", f"{span} {column}", expected=previous.get(prev_key),
                                actual=this.get(this_key),
                                note=f"{year} carried_over vs {year - 1} carried_forward"))
     for category in X2_CATEGORIES:
         prefix = f"active_disclosure.{category}"
-        if f"{prefix}.in_force" not in this:
+        if f"{prefix}.in_force" not in this or f"{prefix}.in_force" not in previous:
             continue
         parts = [previous.get(f"{prefix}.in_force"), this.get(f"{prefix}.issued"), this.get(f"{prefix}.repealed")]
         expected = (None if any(p is None for p in parts)
@@ -550,6 +552,12 @@ def _sync_checks(session: Session, report: Report, wanted: Sequence[Mapping[str,
 
 
 # ---------------------------------------------------------------------- small helpers
+def materialize_headers(headers: Headers) -> Optional[list[tuple[Any, Any]]]:
+    if headers is None:
+        return None
+    return list(headers.items() if isinstance(headers, Mapping) else headers)
+
+
 def headers_dict(headers: Headers) -> dict[str, str]:
     """Headers as a JSON object; repeated headers are joined with ', ' (Set-Cookie with '\\n')."""
     if headers is None:
@@ -558,11 +566,11 @@ def headers_dict(headers: Headers) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, value in items:
         key = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        separator = "\n" if key.lower() == "set-cookie" else ", "
         if isinstance(value, (list, tuple)):
-            value = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in value)
+            value = separator.join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in value)
         elif isinstance(value, bytes):
             value = value.decode("latin-1")
-        separator = "\n" if key.lower() == "set-cookie" else ", "
         result[key] = f"{result[key]}{separator}{value}" if key in result else str(value)
     return result
 

@@ -33,10 +33,14 @@ from parsers.numbers import parse_number
 from parsers.schema import RowSpec, compact, nfkc
 
 MAX_CANDIDATES = 5000  # per row: beyond this a row is reported as ambiguous without listing all
+MAX_STEPS = 100_000  # per row: search steps before giving up (a blob far too long for its row)
 MAX_COMBINATIONS = 200_000  # joint search over Table B rows
 MAX_LISTED = 20  # candidates listed per ambiguous row
 MAX_INT_DIGITS = 12
 MAX_MONEY_DIGITS = 14
+
+MAX_ROW_CHARS_PER_CELL = 8  # a blob longer than 8 characters per cell is not one row
+MAX_CELL_CHARS = 24  # longest cell text: 14 digits, a point and fraction digits
 
 MONEY_COLUMNS = frozenset({"amount_10k_yuan", "total_amount"})
 
@@ -95,6 +99,8 @@ def values_from_flat_text(text: str, fmt: str) -> FlatResult:
     if a_start is not None:
         a_end = min(x for x in (b_start, c_start, end) if x is not None)
         _solve_table_a(doc, fmt, a_start, a_end, result)
+        if fmt == schema.F2021:
+            _add_narrative_hints(doc.text[:a_start], result)
     if b_start is not None:
         _solve_table_b(doc, fmt, b_start, c_start if c_start is not None else end, result)
     if c_start is not None:
@@ -242,6 +248,9 @@ def split_blob(tokens: list[str], validators: list[Validator], sums: Optional[di
     """
     width = len(validators)
     sums = sums or {}
+    if _is_trailing_total(sums, width) and tokens:
+        return _split_trailing_total(tokens, validators, limit)
+    max_lengths = [_max_length(v) for v in validators]
     results: list[tuple[str, ...]] = []
     overflow = False
     remaining_chars = [0] * (len(tokens) + 1)
@@ -252,15 +261,33 @@ def split_blob(tokens: list[str], validators: list[Validator], sums: Optional[di
     def advance(ti: int, end: int) -> tuple[int, int]:
         return (ti + 1, 0) if end == len(tokens[ti]) else (ti, end)
 
-    def feasible(ti: int, off: int, left: int) -> bool:
+    def feasible(ti: int, off: int, index: int) -> bool:
+        """Enough characters left for the cells still to come, and not too many."""
+        left = width - index
         if ti == len(tokens):
             return left == 0
         chars = remaining_chars[ti] - off
-        return (len(tokens) - ti) <= left <= chars
+        if not (len(tokens) - ti) <= left or chars > sum(max_lengths[index:]):
+            return False
+        return chars >= left + _pending_total_digits(index)
+
+    def _pending_total_digits(index: int) -> int:
+        """A total still to come needs at least as many digits as its leaves' running sum."""
+        extra = 0
+        for total_index, parts in sums.items():
+            if total_index >= index:
+                done = [cells[i] for i in parts if i < index]
+                if done and all(c.isdigit() for c in done):
+                    extra += len(str(sum(int(c) for c in done))) - 1
+        return extra
+
+    steps = 0
 
     def rec(ti: int, off: int) -> None:
-        nonlocal overflow
-        if overflow:
+        nonlocal overflow, steps
+        steps += 1
+        if overflow or steps > MAX_STEPS:
+            overflow = True
             return
         index = len(cells)
         if index == width:
@@ -269,7 +296,7 @@ def split_blob(tokens: list[str], validators: list[Validator], sums: Optional[di
                 if len(results) >= limit:
                     overflow = True
             return
-        if not feasible(ti, off, width - index):
+        if not feasible(ti, off, index):
             return
         token = tokens[ti]
         if off == 0 and _PLACEHOLDER_TOKEN.match(token):
@@ -284,7 +311,11 @@ def split_blob(tokens: list[str], validators: list[Validator], sums: Optional[di
                 rec(*advance(ti, off + len(forced)))
                 cells.pop()
             return
-        for end in range(off + 1, len(token) + 1):
+        later_cells_need = width - index - 1 - (len(tokens) - ti - 1)  # chars later cells need here
+        last_end = min(len(token), off + max_lengths[index])
+        if ti == len(tokens) - 1:
+            last_end = min(last_end, len(token) - later_cells_need)
+        for end in range(off + 1, last_end + 1):
             piece = token[off:end]
             if not validators[index](piece):
                 if len(piece) > 1 and piece[0] == "0" and "." not in token[off:]:
@@ -297,6 +328,103 @@ def split_blob(tokens: list[str], validators: list[Validator], sums: Optional[di
     if tokens:
         rec(0, 0)
     return results, overflow
+
+
+def _is_trailing_total(sums: dict[int, list[int]], width: int) -> bool:
+    return list(sums) == [width - 1] and sorted(sums[width - 1]) == list(range(width - 1))
+
+
+def _split_trailing_total(tokens: list[str], validators: list[Validator],
+                          limit: int) -> tuple[list[tuple[str, ...]], bool]:
+    """B2 rows: the total is the last cell, so try each length for it, then split the rest
+    into leaves that add up to it (no leaf can exceed the total: a strong prune)."""
+    results: list[tuple[str, ...]] = []
+    overflow = False
+    last = tokens[-1]
+    for length in range(1, min(len(last), MAX_INT_DIGITS) + 1):
+        total = last[-length:]
+        if not validators[-1](total) or not total.isdigit():
+            continue
+        head = tokens[:-1] + ([last[:-length]] if length < len(last) else [])
+        leaves, leaf_overflow = _split_to_sum(head, validators[:-1], int(total), limit - len(results))
+        results.extend(leaf + (total,) for leaf in leaves)
+        overflow = overflow or leaf_overflow
+        if len(results) >= limit:
+            return results, True
+    return results, overflow
+
+
+def _split_to_sum(tokens: list[str], validators: list[Validator], target: int,
+                  limit: int) -> tuple[list[tuple[str, ...]], bool]:
+    width = len(validators)
+    max_len = len(str(target))
+    results: list[tuple[str, ...]] = []
+    cells: list[str] = []
+    state = {"steps": 0, "overflow": False}
+    remaining_chars = [0] * (len(tokens) + 1)
+    for i in range(len(tokens) - 1, -1, -1):
+        remaining_chars[i] = remaining_chars[i + 1] + len(tokens[i])
+
+    def rec(ti: int, off: int, partial: int) -> None:
+        state["steps"] += 1
+        if state["overflow"] or state["steps"] > MAX_STEPS:
+            state["overflow"] = True
+            return
+        index = len(cells)
+        left = width - index
+        if index == width:
+            if ti == len(tokens) and partial == target:
+                results.append(tuple(cells))
+                state["overflow"] = len(results) >= limit
+            return
+        if ti == len(tokens):
+            return
+        chars = remaining_chars[ti] - off
+        if not (len(tokens) - ti) <= left <= chars or chars > left * max_len:
+            return
+        if partial + _largest_sum(chars, left, max_len) < target:
+            return  # the digits left cannot add up to the total
+        token = tokens[ti]
+        if off == 0 and _PLACEHOLDER_TOKEN.match(token):
+            cells.append(token)
+            rec(ti + 1, 0, partial)
+            cells.pop()
+            return
+        for end in range(off + 1, min(len(token), off + max_len) + 1):
+            piece = token[off:end]
+            if not validators[index](piece):
+                if piece[0] == "0":
+                    break
+                continue
+            value = partial + int(piece)
+            if value > target:
+                break
+            cells.append(piece)
+            if end == len(token):
+                rec(ti + 1, 0, value)
+            else:
+                rec(ti, end, value)
+            cells.pop()
+
+    if tokens:
+        rec(0, 0, 0)
+    return results, bool(state["overflow"])
+
+
+def _largest_sum(chars: int, cells: int, max_len: int) -> int:
+    """Upper bound of the sum of ``cells`` numbers printed with ``chars`` digits in all."""
+    bound = 0
+    for i in range(cells):
+        length = min(max_len, chars - (cells - i - 1))
+        bound += 10 ** length - 1
+        chars -= length
+    return bound
+
+
+def _max_length(validator: Validator) -> int:
+    if validator == _MONEY.match:
+        return MAX_CELL_CHARS
+    return MAX_INT_DIGITS + 1  # a sign
 
 
 def _forced_sum(cells: list[str], parts: Optional[list[int]]) -> Optional[str]:
@@ -326,6 +454,9 @@ def row_candidates(row: FoundRow, sums: Optional[dict[int, list[int]]], identity
     validators = column_validators(row.spec)
     tokens = tokens_of(row.blob)
     width = len(validators)
+    if sum(len(t) for t in tokens) > MAX_ROW_CHARS_PER_CELL * width + 4:
+        row.note = "far too many digits for the row"
+        return
     attempts: list[tuple[list[str], Optional[dict[int, list[int]]], str]] = []
     if sums:
         attempts.append((tokens, sums, ""))
@@ -545,6 +676,40 @@ def _search(by_key: dict[str, FoundRow], open_rows: list[FoundRow],
 
     rec(0)
     return survivors
+
+
+# ---------------------------------------------------------------------------------------------
+# Narrative hints (recorded, never used to choose)
+
+_NARRATIVE_DOCS = {
+    "in_force": re.compile(r"现行有效(?:的)?(?:行政)?规范性文件(?:共)?(\d+)件"),
+    "issued": re.compile(r"(?:制发|印发)(?:的)?(?:行政)?规范性文件(?:共)?(\d+)件"),
+    "repealed": re.compile(r"废止(?:的)?(?:行政)?规范性文件(?:共)?(\d+)件"),
+}
+
+
+def _add_narrative_hints(narrative: str, result: FlatResult) -> None:
+    """For an ambiguous F2021 规范性文件 row, note which splits the narrative's counts agree with.
+
+    ``集中公开现行有效行政规范性文件698件`` often pins the split, but the narrative counts
+    may cover a different scope than the table, so the hint is reported, not applied.
+    """
+    narrative = re.sub(r"\s+", "", narrative)
+    hints = {col: int(m.group(1)) for col, rx in _NARRATIVE_DOCS.items() if (m := rx.search(narrative))}
+    if not hints:
+        return
+    for entry in result.ambiguous:
+        if entry["key"] != "active_disclosure.normative_documents" or not entry["candidates"]:
+            continue
+        columns = schema.TABLE_A_F2021[1].columns
+        supported = [c for c in entry["candidates"]
+                     if all(col not in hints or (col in columns and c[columns.index(col)] == str(v))
+                            for col, v in hints.items())]
+        if len(columns) == len(entry["candidates"][0]) and supported:
+            entry["narrative_supports"] = supported
+            result.warnings.append(
+                f"{entry['key']}: the narrative ({', '.join(f'{k} {v}' for k, v in hints.items())}) agrees "
+                f"with {len(supported)} of {entry['candidate_count']} splits; left ambiguous, not applied")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ take the next row the format expects, with a warning; unknown labelled rows are 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -17,6 +18,8 @@ from parsers import schema
 from parsers.model import Cell, Table, Value
 from parsers.numbers import clean_cell_text, is_value_cell, looks_numeric, parse_number
 from parsers.schema import RowSpec, compact, label_score, norm_label
+
+_TAG = re.compile(r"<[^>]{1,20}>")
 
 
 @dataclass
@@ -69,7 +72,49 @@ def clean_label(text: Optional[str]) -> str:
     """A label as printed, with the line breaks of narrow cells removed."""
     if not text:
         return ""
+    text = _TAG.sub("", text)  # <br> left in Markdown cells by PDF converters
     return "".join(part.strip() for part in text.splitlines()).replace("\u3000", " ").strip()
+
+
+def _label_only(row: GridRow) -> bool:
+    return bool(row.labels) and not row.has_numbers
+
+
+def _numbers_only(row: GridRow) -> bool:
+    return not row.labels and row.has_numbers
+
+
+def join_split_labels(rows: list[GridRow]) -> list[GridRow]:
+    """Re-attach labels printed on their own line above (or below) their numbers.
+
+    Text copied out of PDFs breaks a row whose label wraps: ``（四）无法提供  1.本机关不掌握…`` on one
+    line and ``2  0  0  0  0  0  2`` on the next. A label-only row followed by a numbers-only row
+    is one row; a numbers-only row whose label comes after it (and not before) is one row too.
+    """
+    out: list[GridRow] = []
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if nxt is not None and _label_only(row) and _numbers_only(nxt) and not _is_header_like(row):
+            out.append(GridRow(row.labels, nxt.data, nxt.table, nxt.index))
+            i += 2
+            continue
+        if nxt is not None and _numbers_only(row) and _label_only(nxt) and not (out and _label_only(out[-1])) \
+                and not _is_header_like(nxt) and (i + 2 >= len(rows) or not _numbers_only(rows[i + 2])):
+            out.append(GridRow(nxt.labels, row.data, row.table, row.index))
+            i += 2
+            continue
+        out.append(row)
+        i += 1
+    return out
+
+
+def _is_header_like(row: GridRow) -> bool:
+    """Column headers and captions are label-only rows that must not swallow the numbers below."""
+    text = compact(row.text)
+    return any(m in text for m in ("第二十条", "信息内容", "申请人情况", "自然人", "结果维持", "复议后起诉",
+                                   "行政诉讼", "本年制发件数", "本年新制作数量"))
 
 
 class GridMapper:
@@ -89,10 +134,9 @@ class GridMapper:
     def map_tables(self, tables: list[Table]) -> MappedValues:
         for table in tables:
             self._collect_headers(table)
-            for index, cells in enumerate(table.rows):
-                labels, data = split_row(cells)
-                if labels or data:
-                    self._row(GridRow(labels, data, table, index))
+            rows = [GridRow(*split_row(cells), table, index) for index, cells in enumerate(table.rows)]
+            for row in join_split_labels([r for r in rows if r.labels or r.data]):
+                self._row(row)
         return self.out
 
     # -- context --------------------------------------------------------------------------------
@@ -154,7 +198,7 @@ class GridMapper:
 
     def _is_blank_data_row(self, row: GridRow) -> bool:
         """A labelled leaf row whose cells are all blank prints nulls; a group header prints nothing."""
-        if not row.labels:
+        if not row.labels or self.table_ctx == "C":
             return False
         leaf = norm_label(row.labels[-1])
         if any(leaf.startswith(w) for words in schema.B_GROUPS.values() for w in words):

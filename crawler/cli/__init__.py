@@ -14,6 +14,8 @@ import click
 COMMAND_MODULES: dict[str, list[str]] = {
     "crawler.cli.parse_cmd": ["parse"],
     "crawler.cli.db_cmd": ["db", "verify", "chain", "reparse"],
+    "crawler.cli.lookup_cmd": ["agency", "resolve_agencies", "report", "history", "flags", "coverage", "export", "serve"],
+    "crawler.cli.simulate_cmd": ["simulate"],
 }
 
 

@@ -22,7 +22,7 @@ from crawler.platforms.encoding import page_text
 
 NAME = "gkmlpt"
 MAX_PAGES = 200
-_SID = re.compile(r"""\bSID\s*[:=]\s*['"]?(\w+)""")
+_SID = re.compile(r"""\bSID['"]?\s*[:=]\s*['"]?(\w+)""")
 _TREE_NODE = re.compile(r"""\{\s*['"]?id['"]?\s*:\s*['"]?(\d+)['"]?\s*,\s*['"]?name['"]?\s*:\s*['"]([^'"]+)['"]""")
 _REPORT_NODE = re.compile(r"年报|年度报告")
 _PERCENT_U = re.compile(r"%u([0-9a-fA-F]{4})")

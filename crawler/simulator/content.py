@@ -91,7 +91,9 @@ class ContentStore:
 
     def spec(self, item: Item) -> Any:
         year = item.year if item.year is not None else item.published.year - 1
-        return _docgen.ReportSpec(agency=item.agency.name, year=year, fmt=item.fmt, values=self.values(item))
+        title = item.title.replace("（图片版）", "")
+        return _docgen.ReportSpec(agency=item.agency.name, year=year, fmt=item.fmt, values=self.values(item),
+                                  title=title)
 
     def expected_record(self, item: Item) -> dict[str, Any]:
         if item.corpus_file:
@@ -116,6 +118,10 @@ class ContentStore:
     def report_body_html(self, item: Item) -> str:
         """The inner HTML of a generated report's body, to be wrapped in a site's page chrome."""
         page = self.document(item, "html").decode("utf-8", errors="replace")
+        start = page.find('<div class="WordSection1"')
+        end = page.rfind("</div></div>", 0, page.find('<div class="article_print"'))
+        if start >= 0 and end > start:  # docgen's Word-exported article, without its page chrome
+            return page[start:end + len("</div>")]
         match = re.search(r"<body[^>]*>(.*)</body>", page, re.S | re.I)
         return match.group(1) if match else page
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import io
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 _APPLICANT_COLS = ("natural_person", "org_commercial", "org_research", "org_public_welfare",
@@ -43,11 +43,10 @@ class ReportSpec:
     year: int
     fmt: str
     values: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
 
-    @property
-    def title(self) -> str:
-        return f"{self.agency}{self.year}年政府信息公开工作年度报告"
+    def __post_init__(self) -> None:
+        self.title = self.title or f"{self.agency}{self.year}年政府信息公开工作年度报告"
 
 
 def _html(spec: ReportSpec) -> str:

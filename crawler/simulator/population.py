@@ -21,7 +21,7 @@ DEPARTMENTS = ["发展和改革局", "财政局", "教育局", "公安局", "民
 NATIONAL_DEPARTMENTS = ["国家统计局", "国家林业和草原局", "国家医疗保障局", "国家能源局", "国家知识产权局",
                         "国家药品监督管理局", "国家体育总局", "国家文物局", "国家邮政局", "国家粮食和物资储备局"]
 _SYLLABLES = "东西南北中安平和兴宁康泰丰华新青松柏桥河湖山林溪泉石阳江城清花田龙凤金玉白云明光长永乐福"
-GENERATED_FORMATS = ("F2021", "F2019")  # PRE2019 only when docgen supports it (see World.fmt_for)
+GENERATED_FORMATS = ("F2021", "F2019", "PRE2019")
 
 
 def short_name(name: str) -> str:

@@ -203,7 +203,7 @@ def _recognize_page(gray: Any) -> list[TextBox]:
         xs = [p[0] for p in quad]
         ys = [p[1] for p in quad]
         if text and text.strip():
-            boxes.append(TextBox(min(xs), min(ys), max(xs), max(ys), text.strip(), float(score)))
+            boxes.append(TextBox(min(xs), min(ys), max(xs), max(ys), _ascii_digits(text.strip()), float(score)))
     return boxes
 
 
@@ -218,14 +218,23 @@ def _recognize_crop(crop: Any, multiline: bool) -> list[TextBox]:
         for quad, text, score in result or []:
             xs = [p[0] for p in quad]
             ys = [p[1] for p in quad]
-            boxes.append(TextBox(min(xs), min(ys), max(xs), max(ys), text.strip(), float(score)))
+            if text.strip():
+                boxes.append(TextBox(min(xs), min(ys), max(xs), max(ys), _ascii_digits(text.strip()), float(score)))
         if boxes:
             return boxes
     result, _ = _engine()(padded, use_det=False, use_cls=False, use_rec=True)
     if not result:
         return []
     text, score = result[0][0], float(result[0][1])
-    return [TextBox(0, 0, crop.shape[1], crop.shape[0], text.strip(), score)] if text.strip() else []
+    return [TextBox(0, 0, crop.shape[1], crop.shape[0], _ascii_digits(text.strip()), score)] if text.strip() else []
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
+def _ascii_digits(text: str) -> str:
+    """The recogniser sometimes emits full-width digits ('４'); printed tables use ASCII ones."""
+    return text.translate(_FULLWIDTH_DIGITS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,7 +389,10 @@ def _fill_grid(grid: Grid, boxes: list[TextBox], gray: Any, lines: Any, used: se
                     redo.add(other)
             continue
         contents[g].append(box)
-    line_height = statistics.median([b.y1 - b.y0 for b in boxes]) if boxes else 30
+    # one line of this table's text (not the page's body text, which is usually larger)
+    heights = [b.y1 - b.y0 for group_boxes in contents.values() for b in group_boxes]
+    heights = heights or [b.y1 - b.y0 for b in boxes] or [30.0]
+    line_height = statistics.median(heights)
     for g in range(len(grid.groups)):
         if g in redo or not contents[g]:
             crop_boxes = _read_cell(gray, lines, group_rect(g), line_height)
@@ -393,6 +405,7 @@ def _fill_grid(grid: Grid, boxes: list[TextBox], gray: Any, lines: Any, used: se
         cell_boxes = contents[g]
         rows[r0][c0] = clean_cell(_join_lines(cell_boxes)) or ""
         scores.extend(b.score for b in cell_boxes)
+    rows = [row for row in rows if any(cell is not None for cell in row)]  # slivers under merged cells
     return rows, scores
 
 
@@ -412,7 +425,7 @@ def _read_cell(gray: Any, lines: Any, rect: tuple[int, int, int, int], line_heig
     left, right = int(xs.min()), int(xs.max()) + 1
     crop = gray[y0 + inset + top: y0 + inset + bottom, x0 + inset + left: x0 + inset + right].copy()
     crop[lines[y0 + inset + top: y0 + inset + bottom, x0 + inset + left: x0 + inset + right]] = 255
-    boxes = _recognize_crop(crop, multiline=(bottom - top) > 1.6 * line_height)
+    boxes = _recognize_crop(crop, multiline=(bottom - top) > 1.4 * line_height)
     for box in boxes:  # back to page coordinates, for reading order only
         box.x0 += x0 + inset + left - 12
         box.x1 += x0 + inset + left - 12

@@ -9,9 +9,11 @@
 * XLS: xlrd with ``formatting_info`` (merged ranges, number formats); when xlrd cannot read the
   file (e.g. a WPS ``.et`` variant), LibreOffice converts it to XLSX.
 
-A sheet becomes one table per block of rows separated by fully empty rows. Every row holding a
-single non-numeric text (a title, a section heading, a paragraph of prose, a signature) also
-goes into ``text`` in sheet order, so that the title and the signature can be found there.
+A sheet becomes one table per block of rows separated by fully empty rows (a block needs a row
+with two filled cells to be a table). Rows holding a single non-numeric text (a title, a section
+heading, prose, a signature) go into ``text`` in sheet order — all rows of text blocks, and the
+rows above or below a table's first/last multi-cell row — so the title and the signature are
+found there; headings inside a table stay in the table only.
 Merged regions follow pdfplumber's convention: text in the top-left cell, ``None`` elsewhere.
 ``Table.page`` is the 1-based sheet number.
 """
@@ -23,8 +25,8 @@ import io
 import posixpath
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any, Iterable, Iterator, Optional
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterator, Optional
 
 from lxml import etree
 
@@ -35,7 +37,11 @@ from parsers.model import Extraction, Table
 from parsers.safety import (ENCRYPTED_MESSAGE, OLE_MAGIC, check_size, convert_with_libreoffice,
                             inspect_ole, open_zip, read_member)
 
-_COVERED = object()  # a position inside a merged region, other than its top-left corner
+# Positions inside a merged region other than its top-left corner: covered from the left (the
+# region starts in this row) or from above (it starts in an earlier row: this row is a table row).
+_COVERED_LEFT = object()
+_COVERED_ABOVE = object()
+_COVERED = (_COVERED_LEFT, _COVERED_ABOVE)
 _NUMBER = re.compile(r"^[\s\-+−–—]*[\d０-９][\d０-９,，.．\s]*%?$")
 _STREAMED_POSITIONS_FACTOR = 10  # positions read (incl. padding) per allowed table cell
 
@@ -56,7 +62,6 @@ def extract_legacy_word(data: bytes, limits: Limits) -> Extraction:
                                          what=".doc/.wps")
     extraction = extract_docx(converted, limits)
     extraction.media_type = media_type
-    extraction.warnings.append(f"converted from {suffix} to DOCX with LibreOffice")
     return extraction
 
 
@@ -82,10 +87,12 @@ def _legacy_word_kind(data: bytes, limits: Limits) -> tuple[Optional[str], str]:
 
 @dataclass
 class Sheet:
-    """A sheet read sparsely: non-empty cell texts, merged ranges (0-based, inclusive)."""
+    """A sheet read sparsely: non-empty cell texts, bordered positions, merged ranges (0-based,
+    inclusive)."""
 
     name: str
     cells: dict[tuple[int, int], str] = field(default_factory=dict)
+    bordered: set[tuple[int, int]] = field(default_factory=set)  # positions with a ruled edge
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1
 
 
@@ -96,17 +103,41 @@ def sheets_to_extraction(sheets: list[Sheet], media_type: str, meta: dict[str, s
     budget = _CellBudget(limits.max_table_cells)
     for number, sheet in enumerate(sheets, start=1):
         grid = _sheet_grid(sheet, budget)
+        bordered = _bordered_rows(sheet)
         for block in _blocks(grid):
-            paragraphs.extend(_prose_rows(block))
-            if any(sum(1 for cell in row if isinstance(cell, str) and cell) >= 2 for row in block):
-                rows = [[None if cell is _COVERED else cell for cell in row] for row in block]
+            first, last = _table_span(block, bordered)
+            paragraphs.extend(_single_text(grid[r]) or "" for r in block[:first])
+            table = [grid[r] for r in block[first:last + 1]]
+            paragraphs.extend(_prose_rows(table))
+            if any(_content_count(row) >= 2 for row in table):
+                rows = [[None if cell in _COVERED else cell for cell in row]
+                        for row in _trim_columns(table)]
                 tables.append(Table(rows=rows, page=number, index=len(tables)))
-    text = "\n".join(paragraphs)
+            paragraphs.extend(_single_text(grid[r]) or "" for r in block[last + 1:])
+    text = "\n".join(p for p in paragraphs if p)
     if len(text) > limits.max_text_chars:
         raise ParseError(f"document text too long: {len(text)} characters "
                          f"(limit {limits.max_text_chars})")
     return Extraction(media_type=media_type, text=text, tables=tables, meta=meta,
                       warnings=warnings)
+
+
+def _bordered_rows(sheet: Sheet) -> set[int]:
+    """Rows with a bordered cell; a merged region counts as bordered on all its rows."""
+    rows = {r for r, _ in sheet.bordered}
+    for r0, c0, r1, c1 in sheet.merges:
+        if any((r, c) in sheet.bordered for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)):
+            rows.update(range(r0, r1 + 1))
+    return rows
+
+
+def _table_span(block: list[int], bordered: set[int]) -> tuple[int, int]:
+    """Positions (in ``block``) of the first and last table row: the ruled rows when the sheet
+    draws borders (a heading typed right above a ruled table is not part of it), else all."""
+    ruled = [i for i, r in enumerate(block) if r in bordered]
+    if ruled:
+        return ruled[0], ruled[-1]
+    return 0, len(block) - 1
 
 
 class _CellBudget:
@@ -120,7 +151,7 @@ class _CellBudget:
 
 
 def _sheet_grid(sheet: Sheet, budget: _CellBudget) -> list[list[Any]]:
-    """Dense grid of the used range: texts, "" for empty cells, _COVERED inside merges."""
+    """Dense grid of the used range: texts, "" for empty cells, _COVERED_* inside merges."""
     if not sheet.cells:
         return []
     rows = 1 + max(r for r, _ in sheet.cells)
@@ -136,33 +167,51 @@ def _sheet_grid(sheet: Sheet, budget: _CellBudget) -> list[list[Any]]:
         for r in range(r0, min(r1, rows - 1) + 1):
             for c in range(c0, min(c1, cols - 1) + 1):
                 if (r, c) != (r0, c0):
-                    grid[r][c] = _COVERED
+                    grid[r][c] = _COVERED_LEFT if r == r0 else _COVERED_ABOVE
     return grid
 
 
-def _blocks(grid: list[list[Any]]) -> Iterator[list[list[Any]]]:
-    """Runs of rows between fully empty rows, trimmed of empty edge columns."""
-    block: list[list[Any]] = []
-    for row in grid + [[]]:
-        if any(cell is _COVERED or cell for cell in row):
-            block.append(row)
+def _blocks(grid: list[list[Any]]) -> Iterator[list[int]]:
+    """Row indices of the runs of rows between fully empty rows."""
+    block: list[int] = []
+    for r, row in enumerate(grid + [[]]):
+        if any(cell in _COVERED or cell for cell in row):
+            block.append(r)
             continue
         if block:
-            yield _trim_columns(block)
+            yield block
         block = []
 
 
 def _trim_columns(block: list[list[Any]]) -> list[list[Any]]:
-    used = [c for row in block for c, cell in enumerate(row) if cell is _COVERED or cell]
+    used = [c for row in block for c, cell in enumerate(row) if cell in _COVERED or cell]
     first, last = min(used), max(used)
     return [row[first:last + 1] for row in block]
 
 
 def _prose_rows(block: list[list[Any]]) -> Iterator[str]:
-    for row in block:
-        texts = [cell for cell in row if isinstance(cell, str) and cell]
-        if len(texts) == 1 and not _NUMBER.match(texts[0]):
-            yield texts[0]
+    """Rows holding one non-numeric text: all of a text block, only the edges of a table.
+
+    A heading row inside a table (e.g. 第二十条第（五）项) stays in the table alone; a title or
+    signature typed right above or below a table, without an empty row between, reaches the text.
+    """
+    singles = [_single_text(row) for row in block]
+    multi = [i for i, row in enumerate(block) if _content_count(row) >= 2]
+    for i, text in enumerate(singles):
+        if text is not None and (not multi or i < multi[0] or i > multi[-1]):
+            yield text
+
+
+def _content_count(row: list[Any]) -> int:
+    """Filled cells, counting cells continued from the row above (the row is a table row)."""
+    return sum(1 for cell in row if (isinstance(cell, str) and cell) or cell is _COVERED_ABOVE)
+
+
+def _single_text(row: list[Any]) -> Optional[str]:
+    texts = [cell for cell in row if isinstance(cell, str) and cell]
+    if len(texts) == 1 and _COVERED_ABOVE not in row and not _NUMBER.match(texts[0]):
+        return texts[0]
+    return None
 
 
 def cell_text(value: Any, number_format: str = "General") -> str:
@@ -174,18 +223,32 @@ def cell_text(value: Any, number_format: str = "General") -> str:
     if isinstance(value, (dt.datetime, dt.date)):
         return f"{value.year}年{value.month}月{value.day}日"
     if isinstance(value, (int, float, Decimal)):
-        if "%" in (number_format or ""):
-            return _number_text(Decimal(repr(value)) * 100) + "%"
-        return _number_text(value)
+        section = (number_format or "General").split(";")[0]
+        places = _decimal_places(section)
+        sign = "+" if section.lstrip('"\\').startswith("+") and value > 0 else ""
+        if "%" in section:
+            return sign + _number_text(Decimal(repr(value)) * 100, places) + "%"
+        return sign + _number_text(value, places)
     return "".join(line.strip() for line in str(value).splitlines()).strip()
 
 
-def _number_text(value: Any) -> str:
+def _decimal_places(number_format: str) -> Optional[int]:
+    """Fixed decimals of a format such as ``0.00`` or ``#,##0.0%``; None for General."""
+    match = re.search(r"[0#]\.([0#]+)", re.sub(r'"[^"]*"|\[[^\]]*\]', "", number_format))
+    return len(match.group(1)) if match else None
+
+
+def _number_text(value: Any, places: Optional[int] = None) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return ""
         value = Decimal(format(value, ".15g"))
     number = Decimal(value)
+    if places is not None:
+        try:
+            return format(number.quantize(Decimal(1).scaleb(-places)), "f")
+        except InvalidOperation:  # beyond Decimal's precision: print it unrounded
+            pass
     if number == number.to_integral_value():
         return str(int(number))
     return format(number.normalize(), "f")
@@ -231,10 +294,13 @@ def extract_xlsx(data: bytes, limits: Limits) -> Extraction:
 
 def _read_xlsx_sheet(worksheet: Any, budget: _CellBudget) -> Sheet:
     sheet = Sheet(worksheet.title)
+    ruled_styles: dict[int, bool] = {}
     worksheet.reset_dimensions()  # declared dimensions lie (A1:XFD1048576): follow the cells
     for r, row in enumerate(worksheet.iter_rows()):
         budget.spend(len(row) + 1)
         for c, cell in enumerate(row):
+            if _xlsx_is_ruled(cell, ruled_styles):
+                sheet.bordered.add((r, c))
             value = getattr(cell, "value", None)
             if value is None:
                 continue
@@ -242,6 +308,21 @@ def _read_xlsx_sheet(worksheet: Any, budget: _CellBudget) -> Sheet:
             if text:
                 sheet.cells[(r, c)] = text
     return sheet
+
+
+def _xlsx_is_ruled(cell: Any, cache: dict[int, bool]) -> bool:
+    """Whether a cell draws any border (cached per border style: sheets share a few)."""
+    style = getattr(cell, "style_array", None)
+    if style is None or not style.borderId:
+        return False
+    if style.borderId not in cache:
+        try:
+            border = cell.border
+            cache[style.borderId] = any(getattr(getattr(border, side), "style", None)
+                                        for side in ("left", "right", "top", "bottom"))
+        except (IndexError, AttributeError):
+            cache[style.borderId] = False
+    return cache[style.borderId]
 
 
 def _sheet_parts(package: Any, limits: Limits) -> dict[str, str]:
@@ -273,8 +354,8 @@ def _xlsx_merges(package: Any, part: str, limits: Limits) -> list[tuple[int, int
     if part not in package.namelist():
         return []
     merges = []
-    stream = io.BytesIO(read_member(package, part, limits))
     try:
+        stream = package.open(part)  # zipfile never yields more than the (checked) declared size
         for _, element in etree.iterparse(stream, events=("end",), tag="{*}mergeCell",
                                           resolve_entities=False, no_network=True,
                                           load_dtd=False, huge_tree=False):
@@ -286,8 +367,11 @@ def _xlsx_merges(package: Any, part: str, limits: Limits) -> list[tuple[int, int
                 continue
             if None not in (c0, r0, c1, r1):
                 merges.append((r0 - 1, c0 - 1, r1 - 1, c1 - 1))
-    except etree.XMLSyntaxError as exc:
+    except (etree.XMLSyntaxError, OSError, EOFError, ValueError) as exc:
         raise ParseError(f"corrupt XLSX sheet {part} ({_short(exc)})") from None
+    finally:
+        if "stream" in locals():
+            stream.close()
     return merges
 
 
@@ -345,6 +429,8 @@ def _read_xls_sheet(book: Any, index: int, limits: Limits) -> Sheet:
     sheet = Sheet(worksheet.name)
     for r in range(worksheet.nrows):
         for c, cell in enumerate(worksheet.row(r)):
+            if cell.ctype != xlrd.XL_CELL_EMPTY and _xls_is_ruled(book, cell):
+                sheet.bordered.add((r, c))
             if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
                 continue
             text = _xls_cell_text(book, worksheet, r, c, cell)
@@ -371,6 +457,14 @@ def _xls_cell_text(book: Any, worksheet: Any, r: int, c: int, cell: Any) -> str:
     return cell_text(cell.value)
 
 
+def _xls_is_ruled(book: Any, cell: Any) -> bool:
+    try:
+        border = book.xf_list[cell.xf_index].border
+    except (IndexError, AttributeError, TypeError):
+        return False
+    return any(getattr(border, f"{side}_line_style", 0) for side in ("left", "right", "top", "bottom"))
+
+
 def _xls_number_format(book: Any, worksheet: Any, r: int, c: int) -> str:
     try:
         xf = book.xf_list[worksheet.cell_xf_index(r, c)]
@@ -395,7 +489,3 @@ def _xls_by_libreoffice(data: bytes, limits: Limits, reason: str) -> Extraction:
 
 def _short(exc: BaseException) -> str:
     return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
-
-
-def iter_nonempty(values: Iterable[Any]) -> Iterator[Any]:
-    return (v for v in values if v not in (None, ""))

@@ -85,7 +85,7 @@ def extract_pdf(data: bytes, limits: Limits) -> Extraction:
         if extraction.pages == 0:
             raise ParseError("PDF has no pages")
     finally:
-        pdf.close()
+        pdf.stream.close()  # not pdf.close(): it would build every page object to close them
     if pages_to_ocr:
         _ocr_pages(data, pages_to_ocr, page_texts, extraction, limits)
     extraction.text = "\n".join(t for t in page_texts if t)
@@ -231,11 +231,12 @@ def _read_page(page: Any, first_index: int) -> tuple[str, list[Table]]:
 
 
 def _needs_ocr(text: str, page: Any) -> bool:
-    """True when the page shows images but its text layer is absent or unreadable glyph ids."""
+    """True when the text layer is unreadable glyph ids, or absent on a page that shows images."""
     visible = re.sub(r"\s+", "", text)
     cid_glyphs = len(re.findall(r"\(cid:\d+\)", text))
-    unreadable = cid_glyphs * 7 > max(len(visible), 1) * 0.3
-    if len(visible) >= MIN_TEXT_CHARS and not unreadable:
+    if cid_glyphs * 7 > len(visible) * 0.3:  # mostly glyph ids: fonts without a ToUnicode map
+        return True
+    if len(visible) >= MIN_TEXT_CHARS:
         return False
     try:
         return bool(page.images)
@@ -244,36 +245,49 @@ def _needs_ocr(text: str, page: Any) -> bool:
 
 
 def _recover_orphan_cells(page: Any, table: Any, rows: list[list[Optional[str]]]) -> None:
-    """Fill positions pdfplumber left None although no merged cell covers them.
+    """Fill positions pdfplumber left None although no detected cell covers them.
 
-    This happens when a table continues from the previous page and the first row lacks its top
-    rule: the cell is not detected, yet its label (e.g. 信息内容) is printed there. A position is
-    really merged only if some detected cell covers it; otherwise its text is read from the chars
-    inside the row × column rectangle.
+    This happens where a rule is missing at a page break: a table continuing from the previous
+    page lacks its top rule (the first label, e.g. 信息内容, is not detected), and a merged cell
+    still open at the bottom of the page lacks its closing rule. A position is really merged only
+    if some detected cell covers it. Uncovered positions stacked in one column form one cell: its
+    text (read from the chars inside) goes to the top position and the rest stay None.
     """
-    from pdfplumber.utils import extract_text as chars_to_text
-
     cells = table.cells
     column_starts = sorted({cell[0] for cell in cells})
     edges = sorted({cell[0] for cell in cells} | {cell[2] for cell in cells})
-    for r, row in enumerate(table.rows[: len(rows)]):
+    row_spans: list[Optional[tuple[float, float]]] = []
+    for row in table.rows[: len(rows)]:
         present = [c for c in row.cells if c is not None]
-        if not present:
+        row_spans.append((min(c[1] for c in present), max(c[3] for c in present)) if present else None)
+    for c, left in enumerate(column_starts):
+        right = min((x for x in edges if x > left), default=None)
+        if right is None:
             continue
-        top, bottom = min(c[1] for c in present), max(c[3] for c in present)
-        for c, value in enumerate(rows[r][: len(column_starts)]):
-            if value is not None:
+        run: list[int] = []
+        for r, span in enumerate(row_spans + [None]):
+            orphan = (span is not None and c < len(rows[r]) and rows[r][c] is None
+                      and not _covered(cells, (left + right) / 2, (span[0] + span[1]) / 2))
+            if orphan:
+                run.append(r)
                 continue
-            left = column_starts[c]
-            right = min((x for x in edges if x > left), default=None)
-            if right is None:
-                continue
-            probe_x, probe_y = (left + right) / 2, (top + bottom) / 2
-            if any(x0 <= probe_x <= x1 and y0 <= probe_y <= y1 for x0, y0, x1, y1 in cells):
-                continue  # covered by a merged cell: None is right
-            chars = [ch for ch in page.chars
-                     if left <= (ch["x0"] + ch["x1"]) / 2 < right and top <= (ch["top"] + ch["bottom"]) / 2 < bottom]
-            rows[r][c] = chars_to_text(chars, x_tolerance_ratio=X_TOLERANCE_RATIO) if chars else ""
+            if run:
+                top, bottom = row_spans[run[0]][0], row_spans[run[-1]][1]  # type: ignore[index]
+                rows[run[0]][c] = _text_in(page, (left, top, right, bottom))
+                run = []
+
+
+def _covered(cells: list[tuple[float, float, float, float]], x: float, y: float) -> bool:
+    return any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in cells)
+
+
+def _text_in(page: Any, bbox: tuple[float, float, float, float]) -> str:
+    from pdfplumber.utils import extract_text as chars_to_text
+
+    left, top, right, bottom = bbox
+    chars = [ch for ch in page.chars
+             if left <= (ch["x0"] + ch["x1"]) / 2 < right and top <= (ch["top"] + ch["bottom"]) / 2 < bottom]
+    return chars_to_text(chars, x_tolerance_ratio=X_TOLERANCE_RATIO) if chars else ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -240,3 +240,24 @@ def test_parse_worker_and_reparse_report_the_diff(factory, archive) -> None:
         assert [(r.parser_version, r.version, r.changed_after_publication) for r in current] == [("v2", 1, False)]
         kinds = set(session.scalars(select(ReportChange.kind)))
         assert kinds == {"reparse"}
+
+
+def test_scrapy_style_headers_reach_the_warc_and_the_row(factory, archive) -> None:
+    """Scrapy hands headers as a one-shot iterator of (bytes, [bytes, ...])."""
+    from scrapy.http import Headers
+
+    headers = Headers({"Content-Type": "text/html; charset=gbk", "Set-Cookie": ["a=1", "b=2"]})
+    with transaction(factory) as session:
+        result = capture_response(session, archive, url="http://x.gov.cn/gbk.html", status=200,
+                                  headers=headers.items(), body=b"<html></html>", is_document=True,
+                                  request_headers=Headers({"User-Agent": "xxgk"}).items())
+        assert result.capture.media_type == "text/html"
+        assert result.capture.response_headers["Set-Cookie"] == "a=1\nb=2"
+        assert result.capture.request_headers == {"User-Agent": "xxgk"}
+    warc_headers, _ = archive.read_record(result.archived.response)
+    from warcio.archiveiterator import ArchiveIterator
+    with open(archive.warc_path(result.archived.response.file), "rb") as fh:
+        fh.seek(result.archived.response.offset)
+        record = next(iter(ArchiveIterator(fh)))
+        assert record.http_headers.get_header("Content-Type") == "text/html; charset=gbk"
+        assert [v for k, v in record.http_headers.headers if k == "Set-Cookie"] == ["a=1", "b=2"]

@@ -75,9 +75,6 @@ class HanwebSite(Site):
         reports = [it for it in items if it.is_report and not it.corpus_file]
         self.malformed_item = reports[len(reports) // 2] if reports else None
 
-    def start(self) -> None:  # noqa: D401 - nothing to do; storage objects are registered lazily
-        pass
-
     # ---- URLs ---------------------------------------------------------------------------------
     def detail_path(self, item: Item) -> str:
         d = item.published

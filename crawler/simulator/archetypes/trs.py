@@ -104,12 +104,20 @@ class TrsSite(Site):
         d = item.published
         return f"/protect/P0{d:%Y%m}/P0{d:%Y%m%d}/{self.file_name(item)}"
 
+    def attachment_path(self, item: Item) -> str:
+        """Where the attachment is served (variants move it, e.g. under /uploadfiles/)."""
+        return self._month_dir(item) + self.file_name(item)
+
+    def attachment_href(self, item: Item) -> str:
+        """How the detail page links the attachment (relative to the article's directory)."""
+        return "./" + self.file_name(item)
+
     def detail_url(self, item: Item) -> Optional[str]:
         return self.url(self.detail_path(item))
 
     def document_urls(self, item: Item) -> list[str]:
         if item.form == "attachment":
-            return [self.url(self._month_dir(item) + self.file_name(item))]
+            return [self.url(self.attachment_path(item))]
         if item.form == "image":
             return [self.url(self._month_dir(item) + self.file_name(item, "W0"))]
         urls = [self.url(self.detail_path(item))]
@@ -160,7 +168,7 @@ class TrsSite(Site):
                 return None
             if match.re is _FILE and match.groupdict().get("prefix") == "W0":
                 return self.file_reply(item, "png") if path == self._month_dir(item) + self.file_name(item, "W0") else None
-            if path in (self._month_dir(item) + self.file_name(item), self.protect_path(item)):
+            if path in (self.attachment_path(item), self.protect_path(item)):
                 return self.file_reply(item)
         return None
 
@@ -218,7 +226,7 @@ class TrsSite(Site):
             return self.content.filler_html(item), ""
         if item.form == "attachment":
             name = self.attachment_name(item)
-            href = "./" + self.file_name(item)
+            href = self.attachment_href(item)
             if "applinkstr" in item.flags:
                 script = f"<script>var appLinkStr='{href}|{pages.esc(name)}';</script>"
                 return "<p>详见附件。</p>", script
@@ -239,13 +247,13 @@ _DEFAULT_KINDS = [("body", "html", 6.0), ("attachment", "pdf", 2.0), ("attachmen
 
 
 def split_report_html(html: str) -> tuple[str, str]:
-    """Split a report body in two at section 三 (or in the middle), as TRS paged details do."""
-    cut = html.find("三、收到和处理")
-    if cut > 0:
-        cut = html.rfind("<", 0, cut)
-        block_start = max(html.rfind("<p", 0, cut + 1), html.rfind("<h", 0, cut + 1), html.rfind("<div", 0, cut + 1))
-        cut = block_start if block_start > 0 else cut
-    if cut <= 0:
-        cut = html.rfind("</p>", 0, len(html) // 2)
-        cut = cut + 4 if cut > 0 else len(html) // 2
-    return html[:cut], html[cut:]
+    """Split a report body in two between top-level blocks (one per line), as TRS paged details do."""
+    inner_start = html.find(">") + 1 if html.startswith('<div class="WordSection1"') else 0
+    lines = html[inner_start:].split("\n")
+    if len(lines) < 2:
+        middle = len(html) // 2
+        return html[:middle], html[middle:]
+    half = len(lines) // 2
+    first = html[:inner_start] + "\n".join(lines[:half]) + ("</div>" if inner_start else "")
+    second = (html[:inner_start] if inner_start else "") + "\n".join(lines[half:])
+    return first, second

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from copy import deepcopy
 from pathlib import Path
@@ -27,14 +28,18 @@ TEMPLATE_NAME = "template_f2021_blank.docx"
 TEMPLATE_PATHS = (Path(__file__).resolve().parent / "templates" / TEMPLATE_NAME,
                   Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "corpus" / "documents" / TEMPLATE_NAME)
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+TABLE_WIDTH_PT = 450.0
 
 
 def template_path() -> Optional[Path]:
     return next((p for p in TEMPLATE_PATHS if p.exists()), None)
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite a ZIP (docx/xlsx) with fixed entry times, so output depends only on the spec."""
+def deterministic_zip(data: bytes, modified: Optional[dt.datetime] = None) -> bytes:
+    """Rewrite a ZIP (docx/xlsx) with fixed entry times, so output depends only on the spec.
+
+    ``modified`` also pins docProps/core.xml's dcterms:modified, which openpyxl stamps at save.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -42,7 +47,12 @@ def deterministic_zip(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            target.writestr(fixed, source.read(info.filename))
+            payload = source.read(info.filename)
+            if modified is not None and info.filename == "docProps/core.xml":
+                stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                payload = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + stamp + rb"\g<2>", payload)
+            target.writestr(fixed, payload)
     return out.getvalue()
 
 
@@ -92,10 +102,18 @@ def _styled_paragraph_before(anchor, text: str, *, bold_head: bool = False, alig
     return paragraph
 
 
+def _cell_matrix(table) -> list[list]:
+    """All cells by (row, col) in one pass: python-docx's table.cell() rescans the table per call."""
+    cells = table._cells
+    n_cols = len(table.columns)
+    return [cells[i:i + n_cols] for i in range(0, len(cells), n_cols)]
+
+
 def _fill_template_table(spec: ReportSpec, table, grid: Grid) -> None:
+    matrix = _cell_matrix(table)
     for cell in grid.cells:
         if cell.key is not None:
-            _set_cell_text(table.cell(cell.row, cell.col), cell_text(spec, cell))
+            _set_cell_text(matrix[cell.row][cell.col], cell_text(spec, cell))
 
 
 def _collapse_other_rows(table) -> None:
@@ -148,10 +166,19 @@ def _add_grid_table(document, spec: ReportSpec, grid: Grid, anchor=None):
     table = document.add_table(rows=grid.n_rows, cols=grid.n_cols)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    matrix = _cell_matrix(table)  # corner cells stay valid: merges only drop cells inside their own span
+    table.autofit = False
+    total = sum(grid.col_widths)
+    widths = [Pt(TABLE_WIDTH_PT * w / total) for w in grid.col_widths]
+    for col, grid_col in enumerate(table._tbl.tblGrid.gridCol_lst):
+        grid_col.w = widths[col]
+    for row in matrix:
+        for col, cell in enumerate(row):
+            cell.width = widths[col]
     for cell in grid.cells:
-        target = table.cell(cell.row, cell.col)
+        target = matrix[cell.row][cell.col]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target = target.merge(table.cell(cell.row + cell.rowspan - 1, cell.col + cell.colspan - 1))
+            target = target.merge(matrix[cell.row + cell.rowspan - 1][cell.col + cell.colspan - 1])
         text = cell_text(spec, cell)
         if cell.vertical:
             text = "\n".join(text)

@@ -7,9 +7,12 @@ Word binary format, which Word-compatible readers (LibreOffice included) open li
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from .docx_render import render_docx
@@ -17,6 +20,7 @@ from .spec import ReportSpec
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CONVERT_TIMEOUT_S = 120
+_RECENT_LOCK = threading.Lock()
 
 
 class ConverterMissing(RuntimeError):
@@ -47,8 +51,23 @@ def convert_with_soffice(data: bytes, source_ext: str, target: str) -> bytes:
         return outputs[0].read_bytes()
 
 
+_RECENT: "OrderedDict[str, bytes]" = OrderedDict()
+_RECENT_MAX = 16
+
+
 def render_doc(spec: ReportSpec) -> bytes:
-    data = convert_with_soffice(render_docx(spec), "docx", "doc")
+    """DOC bytes of the spec; the last few conversions are kept so "doc" and "wps" convert once."""
+    source = render_docx(spec)
+    digest = hashlib.sha256(source).hexdigest()
+    with _RECENT_LOCK:
+        if digest in _RECENT:
+            _RECENT.move_to_end(digest)
+            return _RECENT[digest]
+    data = convert_with_soffice(source, "docx", "doc")
     if not data.startswith(OLE2_MAGIC):
         raise RuntimeError("soffice produced a .doc that is not an OLE2 file")
+    with _RECENT_LOCK:
+        _RECENT[digest] = data
+        while len(_RECENT) > _RECENT_MAX:
+            _RECENT.popitem(last=False)
     return data

@@ -67,7 +67,7 @@ def render_scanned_pdf(spec: ReportSpec) -> bytes:
     stamp = dt.datetime(spec.year + 1, 2, 1, 9, 0, 0)
     buffer = io.BytesIO()
     pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=float(SCAN_DPI),
-                  title="", creationDate=stamp, modDate=stamp)
+                  title="", creationDate=stamp.timetuple(), modDate=stamp.timetuple())
     return buffer.getvalue()
 
 

@@ -88,8 +88,12 @@ def _md_table(spec: ReportSpec, grid: Grid, rng: random.Random) -> list[str]:
         if cell.kind == "header" and len(text) >= 4 and rng.random() < 0.4:
             text = text[: len(text) // 2] + "\n" + text[len(text) // 2:]
         matrix[cell.row][cell.col] = _md_cell(text)
-    lines = ["| " + " | ".join(matrix[0]) + " |", "|" + "---|" * grid.n_cols]
-    lines += ["| " + " | ".join(row) + " |" for row in matrix[1:]]
+    if rng.random() < 0.3:  # some converters invent a placeholder header and demote the real one
+        header, body = [f"Col{i + 1}" for i in range(grid.n_cols)], matrix
+    else:
+        header, body = matrix[0], matrix[1:]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * grid.n_cols]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
     return lines
 
 

@@ -83,4 +83,4 @@ def render_xlsx(spec: ReportSpec) -> bytes:
             ws.column_dimensions[get_column_letter(c)].width = 9 if c > 3 else 16
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return deterministic_zip(buffer.getvalue())
+    return deterministic_zip(buffer.getvalue(), modified=stamp)

@@ -1,0 +1,263 @@
+"""The one spider: registry (or a start URL) → platform adapter → report links → documents.
+
+Thin on purpose: what a page means is decided by the pure adapters in :mod:`crawler.platforms`
+and the title filter in :mod:`crawler.titles`; bytes go to the archive in a downloader middleware
+before this code sees them; documents become rows in the pipeline; parsing happens elsewhere.
+
+    scrapy crawl reports                                  # the whole starter registry
+    scrapy crawl reports -a source=pingtan-zfxxgknb       # one source
+    scrapy crawl reports -a start_url=https://…/zfxxgknb/ # one column, platform auto-detected
+    scrapy crawl reports -a registry=my-sources.yaml      # another registry
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Any, AsyncIterator, Iterable, Iterator, Optional
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler import platforms, titles
+from crawler.items import DocumentItem
+from crawler.platforms import generic
+from crawler.platforms.base import is_document_url, is_image_url
+from crawler.registry import Source, adhoc_source, find_source, load_registry
+
+_REJECT_ATTACHMENT = re.compile(r"解读|图解|一图读懂")
+_HTML_TYPES = (b"text/html", b"application/xhtml", b"text/xml", b"application/xml")
+_PASS_META = ("source", "column_url")
+
+
+class ReportsSpider(scrapy.Spider):
+    name = "reports"
+    custom_settings: dict[str, Any] = {}
+
+    def __init__(self, registry: Optional[str] = None, source: Optional[str] = None,
+                 start_url: Optional[str] = None, platform: Optional[str] = None,
+                 agency: Optional[str] = None, sources: Optional[list[Source]] = None,
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registry_arg = registry
+        self._source_arg = source
+        self._start_url = start_url
+        self._platform = platform or ""
+        self._agency = agency or ""
+        self.sources: list[Source] = list(sources) if sources else []
+        self.by_name: dict[str, Source] = {}
+        self.all_hosts: frozenset[str] = frozenset()
+        self.blocked_hosts: dict[str, str] = {}
+        self.per_source: dict[str, Counter] = defaultdict(Counter)
+        self.failures: list[dict[str, Any]] = []
+        self.run_id: Optional[int] = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ReportsSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_listing_depth = crawler.settings.getint("XXGK_MAX_LISTING_DEPTH", 4)
+        if not spider.sources:
+            spider.sources = spider._load_sources(spider._registry_arg or crawler.settings.get("XXGK_REGISTRY") or None)
+        spider.by_name = {s.name: s for s in spider.sources}
+        spider.all_hosts = frozenset(h for s in spider.sources for h in s.hosts)
+        return spider
+
+    def _load_sources(self, registry: Optional[str]) -> list[Source]:
+        if self._start_url:
+            return [adhoc_source(self._start_url, self._platform, self._agency)]
+        sources = load_registry(registry)
+        if self._source_arg:
+            wanted = [name.strip() for name in self._source_arg.split(",") if name.strip()]
+            return [find_source(load_registry(registry, include_disabled=True), name) for name in wanted]
+        return sources
+
+    # ------------------------------------------------------------------ scope and outcomes
+    def hosts_for(self, request: Request) -> frozenset[str]:
+        """The netlocs a request may go to: its source's, or any source's (robots.txt)."""
+        source = self.by_name.get(request.meta.get("source", ""))
+        return source.hosts if source is not None else self.all_hosts
+
+    def mark_blocked(self, host: str, reason: str, request: Optional[Request] = None) -> None:
+        if host not in self.blocked_hosts:
+            self.logger.warning("blocked: %s (%s) — recorded and left alone", host, reason)
+        self.blocked_hosts.setdefault(host, reason)
+        if request is not None:
+            self.per_source[request.meta.get("source", "")]["blocked"] += 1
+
+    def note_out_of_scope(self, request: Request, reason: str) -> None:
+        self.per_source[request.meta.get("source", "")]["out_of_scope"] += 1
+        self.logger.debug("out of scope: %s (%s)", request.url, reason)
+
+    def source_report(self) -> dict[str, dict[str, Any]]:
+        """Per source: counters and an outcome (ok / blocked / failed / empty) for the run record."""
+        report = {}
+        for source in self.sources:
+            counts = dict(self.per_source.get(source.name, {}))
+            hosts_blocked = {h: r for h, r in self.blocked_hosts.items() if h in source.hosts}
+            if hosts_blocked and source.host in hosts_blocked:
+                outcome = "blocked"
+            elif counts.get("listing_pages", 0) == 0:
+                outcome = "failed"
+            elif counts.get("report_links", 0) == 0:
+                outcome = "empty"
+            else:
+                outcome = "ok"
+            report[source.name] = {"outcome": outcome, "agency": source.agency, "url": source.url,
+                                   "blocked": hosts_blocked, **counts}
+        return report
+
+    # ------------------------------------------------------------------ start
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:
+        for source in self.sources:
+            fragment = urlsplit(source.url).fragment
+            yield Request(source.url, callback=self.parse_listing, errback=self.on_error,
+                          meta={"source": source.name, "platform": source.platform, "role": "listing",
+                                "column_url": source.url, "fragment": fragment, "listing_depth": 0})
+
+    # ------------------------------------------------------------------ listings
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        source_name = response.meta["source"]
+        counts = self.per_source[source_name]
+        counts["listing_pages"] += 1
+        if not isinstance(response, TextResponse) and response.body[:1] not in (b"{", b"[", b"<"):
+            counts["listing_not_html"] += 1
+            return
+        listing = self._listing(response)
+        self.crawler.stats.inc_value(f"xxgk/listing/{listing.platform}")
+        for link in listing.items:
+            counts["items_seen"] += 1
+            verdict = titles.classify_title(link.title)
+            if not verdict.is_report:
+                counts["titles_rejected"] += 1
+                continue
+            counts["report_links"] += 1
+            yield self._item_request(response, link, verdict)
+        depth = response.meta.get("listing_depth", 0)
+        for request in listing.requests:
+            if request.meta.get("platform") == generic.NAME:
+                if depth >= self.max_listing_depth:
+                    continue
+                request.meta["platform"] = ""  # a continuation of a generic list: detect again
+                request.meta["listing_depth"] = depth + 1
+            else:
+                request.meta["listing_depth"] = depth
+            for key in _PASS_META:
+                request.meta.setdefault(key, response.meta.get(key))
+            request.meta.setdefault("referrer_url", response.url)
+            yield request.replace(callback=self.parse_listing, errback=self.on_error)
+
+    def _listing(self, response: Response) -> platforms.Listing:
+        declared = response.meta.get("platform") or ""
+        adapter = platforms.adapter_for(response, declared or None)
+        listing = adapter.parse_listing(response)
+        if declared and not listing.items and not listing.requests and adapter is not generic:
+            # the registry's platform did not fit this page: fall back to detection, then generic
+            detected = platforms.adapter_for(response)
+            if detected is not adapter:
+                listing = detected.parse_listing(response)
+            if not listing.items and not listing.requests and detected is not generic:
+                listing = generic.parse_listing(response)
+        return listing
+
+    def _item_request(self, response: Response, link: platforms.ReportLink,
+                      verdict: titles.TitleVerdict) -> Request:
+        meta = {"source": response.meta["source"], "column_url": response.meta.get("column_url"),
+                "listing_url": response.url, "referrer_url": response.url,
+                "listing_title": link.title, "listing_date": link.date, "title_year": verdict.year,
+                "title_agency": verdict.agency, "api_attachments": list(link.attachments)}
+        if is_document_url(link.url):
+            meta["role"] = "direct"
+            return Request(link.url, callback=self.parse_document, errback=self.on_error, meta=meta)
+        meta["role"] = "detail"
+        return Request(link.url, callback=self.parse_detail, errback=self.on_error, meta=meta)
+
+    # ------------------------------------------------------------------ details and documents
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        counts = self.per_source[response.meta["source"]]
+        counts["detail_pages"] += 1
+        if not self._is_html(response):  # the "detail" link served the file itself
+            yield from self.parse_document(response)
+            return
+        detail = platforms.parse_detail(response)
+        if detail.is_report_body:
+            yield self._document_item(response, "detail")
+        files = [a.url for a in detail.attachments if a.kind == "file"
+                 and not _REJECT_ATTACHMENT.search(a.title or "")]
+        files = list(dict.fromkeys(list(response.meta.get("api_attachments") or []) + files))
+        role = "attachment_copy" if detail.is_report_body else "attachment"
+        for url in files:
+            yield self._follow_file(response, url, role)
+        if not detail.is_report_body and not files:
+            images = [a.url for a in detail.attachments if a.kind == "image"]
+            for url in images:
+                yield self._follow_file(response, url, "image")
+            if not images:
+                counts["details_without_report"] += 1
+
+    def _follow_file(self, response: Response, url: str, role: str) -> Request:
+        meta = {key: response.meta.get(key) for key in
+                ("source", "column_url", "listing_url", "listing_title", "listing_date", "title_year",
+                 "title_agency")}
+        meta.update(role=role, referrer_url=response.url)
+        return Request(url, callback=self.parse_document, errback=self.on_error, meta=meta)
+
+    def parse_document(self, response: Response) -> Iterator[Any]:
+        role = response.meta.get("role", "attachment")
+        counts = self.per_source[response.meta["source"]]
+        counts[f"files_{role}"] += 1
+        if role == "attachment_copy":
+            return  # archived (every byte kept); the report is the detail page's own body
+        if self._is_html(response) and generic.is_soft_404(response, response.text if isinstance(response, TextResponse) else ""):
+            counts["soft_404"] += 1
+            return
+        yield self._document_item(response, role)
+
+    def _document_item(self, response: Response, role: str) -> DocumentItem:
+        capture = response.meta.get("xxgk_capture") or {}
+        self.per_source[response.meta["source"]]["documents"] += 1
+        return DocumentItem(
+            url=(response.meta.get("redirect_urls") or [response.url])[0], final_url=response.url,
+            source=response.meta["source"], role=role, capture_id=capture.get("id"),
+            sha256=capture.get("sha256"), media_type=capture.get("media_type"),
+            listing_url=response.meta.get("listing_url"), listing_title=response.meta.get("listing_title"),
+            listing_date=response.meta.get("listing_date"), title_year=response.meta.get("title_year"),
+            title_agency=response.meta.get("title_agency"))
+
+    @staticmethod
+    def _is_html(response: Response) -> bool:
+        content_type = (response.headers.get(b"Content-Type") or b"").lower()
+        if content_type:
+            return any(t in content_type for t in _HTML_TYPES)
+        if is_document_url(response.url) or is_image_url(response.url):
+            return False
+        return isinstance(response, TextResponse)
+
+    # ------------------------------------------------------------------ failures
+    async def on_error(self, failure: Failure) -> None:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        source = request.meta.get("source", "")
+        host = urlsplit(request.url).netloc.lower()
+        error = failure.value
+        message = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+        if isinstance(error, IgnoreRequest):
+            if "robots.txt" in str(error):
+                self.per_source[source]["robots_forbidden"] += 1
+                if request.meta.get("role") == "listing":
+                    self.mark_blocked(host, "robots.txt disallows the column", request)
+            return  # scope, blocked hosts and challenges are counted where they are decided
+        response = getattr(error, "response", None)
+        self.per_source[source]["errors"] += 1
+        self.failures.append({"url": request.url, "source": source, "error": message,
+                              "status": getattr(response, "status", None)})
+        if response is None:  # network failure: no capture was archived; record the attempt
+            store = getattr(self.crawler, "xxgk_store", None)
+            if store is not None:
+                await store.failure(request, message)
