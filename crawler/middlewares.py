@@ -253,3 +253,50 @@ class ArchiveMiddleware:
             headers.pop(b"Content-Encoding", None)
             response = response.replace(body=body, headers=headers)
         return response
+
+
+# ------------------------------------------------------------------------------------ 429
+class RetryAfterMiddleware:
+    """Honour ``Retry-After`` on 429/503: wait as told (up to ``XXGK_RETRY_AFTER_MAX`` seconds), then
+    retry, at most ``XXGK_RETRY_AFTER_TIMES`` times per request. Longer waits fall through to
+    Scrapy's bounded RetryMiddleware."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("XXGK_RETRY_AFTER_MAX", 120.0)
+        self.max_times = crawler.settings.getint("XXGK_RETRY_AFTER_TIMES", 3)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "RetryAfterMiddleware":
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
+        if response.status not in (429, 503):
+            return response
+        wait = _retry_after_seconds(response.headers.get(b"Retry-After"))
+        times = request.meta.get("xxgk_retry_after", 0)
+        if wait is None or wait > self.max_wait or times >= self.max_times:
+            return response
+        import asyncio
+
+        self.crawler.stats.inc_value("xxgk/retry_after/waits")
+        await asyncio.sleep(wait)
+        retry = request.replace(dont_filter=True)
+        retry.meta["xxgk_retry_after"] = times + 1
+        return retry
+
+
+def _retry_after_seconds(value: Optional[bytes]) -> Optional[float]:
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    from email.utils import parsedate_to_datetime
+    from datetime import datetime, timezone
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

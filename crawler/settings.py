@@ -23,7 +23,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     # challenges included), then classify blocked hosts, then Scrapy's own handling
     "crawler.middlewares.ArchiveMiddleware": 960,
     "crawler.middlewares.ChallengeMiddleware": 955,
+    "crawler.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees a 429
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.DocumentPipeline": 300,
@@ -73,4 +74,4 @@ XXGK_ARCHIVE_DURABLE = True  # fsync every payload (off only for throwaway bench
 # 127.0.0.1); empty by default: private, loopback and link-local addresses are refused
 XXGK_ALLOW_PRIVATE_NETWORKS: list[str] = [
     net for net in os.environ.get("XXGK_ALLOW_PRIVATE_NETWORKS", "").split(",") if net.strip()]
-XXGK_MAX_LISTING_DEPTH = 4  # shells, iframes and sub-columns followed below a column
+XXGK_MAX_LISTING_DEPTH = 6  # shells, iframes and sub-columns followed below a column

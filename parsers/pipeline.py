@@ -129,4 +129,5 @@ def merge_flat(text: str, fmt: str, mapped: MappedValues) -> None:
     mapped.tables_seen.update(prefixes[k.split(".")[0]] for k in result.values)
     mapped.single_other_row = mapped.single_other_row or "applications.results.other.total.total" in mapped.values
     mapped.warnings.extend(result.warnings)
-    mapped.ambiguous.extend(result.ambiguous)
+    mapped.ambiguous.extend(a for a in result.ambiguous
+                            if not any(k.startswith(f"{a.get('key')}.") for k in mapped.values if a.get("key")))

@@ -87,7 +87,8 @@ def parse_detail(response: Response) -> Detail:
             detail.attachments.append(Attachment(url=url, title=label, kind=kind))
 
     for anchor in sel.css("a[href], a[oldsrc], a[OLDSRC]"):
-        href = anchor.attrib.get("oldsrc") or anchor.attrib.get("OLDSRC") or anchor.attrib.get("href")
+        # the href is what a browser follows; OLDSRC (the server-side path) only when href is empty
+        href = anchor.attrib.get("href") or anchor.attrib.get("oldsrc") or anchor.attrib.get("OLDSRC")
         url = absolute(response.url, href)
         if not url:
             continue

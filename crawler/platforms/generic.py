@@ -45,6 +45,24 @@ def is_soft_404(response: Response, text: str) -> bool:
     return len(response.body) < SOFT_404_BYTES and bool(_SOFT_404.search(text))
 
 
+def is_empty_shell(response: Response, text: str) -> bool:
+    """A 200 page with nothing in it: no links, no frames, no redirect, (almost) no visible text.
+
+    Anti-bot shells look like this (a script that would build the page in a real browser); a
+    success is judged positively, so such a page is never taken for an empty column.
+    """
+    if response.status != 200 or len(response.body) > 8192:
+        return False
+    if _META_REFRESH.search(text) or _JS_REDIRECT.search(text):
+        return False
+    sel = selector(response)
+    if sel.css("a[href], iframe[src], frame[src]"):
+        return False
+    visible = "".join(sel.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)"
+                                " and not(ancestor::noscript)]").getall())
+    return len("".join(visible.split())) < 20
+
+
 def shell_targets(response: Response, text: str) -> list[str]:
     """Where a JS or meta-refresh shell sends the browser."""
     targets = []

@@ -33,9 +33,9 @@ _WRITTEN_EXT = re.compile(r"""["'](index|list)(?:["']\s*\+\s*["'])?[._]["']?\s*\
 
 def detect(response: Response) -> bool:
     text = page_text(response)[:200_000]
-    return bool(_CREATE_PAGE.search(text) or (_COUNT_PAGE.search(text) and "document.write" in text)
-                or re.search(r"href=[\"'][^\"']*/?t\d{8}_\d+\.s?html?", text)
-                or "TRS_Editor" in text)
+    # the pager script is the fingerprint of a TRS list; t-date links alone are not (county portals
+    # link TRS-style articles from hand-made pages that also hold sub-columns)
+    return bool(_CREATE_PAGE.search(text) or (_COUNT_PAGE.search(text) and "document.write" in text))
 
 
 def page_count(text: str) -> tuple[int | None, int, str, str | None]:

@@ -130,6 +130,9 @@ class ReportsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) and response.body[:1] not in (b"{", b"[", b"<"):
             counts["listing_not_html"] += 1
             return
+        if generic.is_empty_shell(response, response.text if isinstance(response, TextResponse) else ""):
+            self.mark_blocked(urlsplit(response.url).netloc.lower(), "200 anti-bot shell (no content)", response.request)
+            return
         listing = self._listing(response)
         self.crawler.stats.inc_value(f"xxgk/listing/{listing.platform}")
         for link in listing.items:

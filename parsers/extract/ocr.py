@@ -446,6 +446,7 @@ def _join_lines(boxes: list[TextBox]) -> str:
 
 
 def _reading_order_text(boxes: list[TextBox]) -> str:
-    from parsers.extract.pdf import collapse_cjk_spaces
+    """Lines in reading order, without page-number lines and CJK-inner spaces."""
+    from parsers.extract.pdf import clean_page_text
 
-    return "\n".join(collapse_cjk_spaces(line) for line in _join_lines(boxes).splitlines())
+    return clean_page_text(_join_lines(boxes))

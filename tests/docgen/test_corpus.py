@@ -49,3 +49,10 @@ def test_module_main_writes_a_sample_set(tmp_path: Path, capsys) -> None:
     assert len(list(tmp_path.glob("*.html"))) == 2
     assert main([str(tmp_path), "--kinds", "odt"]) == 2
     assert "unknown kind" in capsys.readouterr().err
+
+
+def test_every_kind_gets_its_own_file_name() -> None:
+    from crawler.simulator.docgen import KINDS as ALL_KINDS
+    from crawler.simulator.docgen.corpus import EXTENSIONS, FILE_SUFFIXES
+    names = {f"x{FILE_SUFFIXES.get(kind, '')}.{EXTENSIONS[kind]}" for kind in ALL_KINDS}
+    assert len(names) == len(ALL_KINDS)

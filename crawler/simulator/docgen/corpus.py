@@ -19,6 +19,7 @@ from .values import check_identities, random_values
 DEFAULT_KINDS = ("html", "html-gbk", "docx", "xlsx", "pdf", "txt", "md")
 EXTENSIONS = {"html": "html", "html-gbk": "html", "pdf": "pdf", "pdf-scanned": "pdf", "docx": "docx",
               "doc": "doc", "wps": "wps", "xlsx": "xlsx", "png": "png", "txt": "txt", "md": "md"}
+FILE_SUFFIXES = {"html-gbk": "-gbk", "pdf-scanned": "-scanned"}  # kinds sharing an extension
 
 
 def random_spec(rng: random.Random, *, fmt: Optional[str] = None, year: Optional[int] = None,
@@ -70,7 +71,7 @@ def generate_corpus(out_dir: str | Path, n: int, seed: int,
         stem = f"gen_{seed}_{i:04d}_{spec.fmt.lower()}_{spec.year}"
         files: dict[str, str] = {}
         for kind in kinds:
-            name = f"{stem}{'-gbk' if kind == 'html-gbk' else ''}.{EXTENSIONS[kind]}"
+            name = f"{stem}{FILE_SUFFIXES.get(kind, '')}.{EXTENSIONS[kind]}"
             (out / name).write_bytes(render(spec, kind))
             files[kind] = name
         truth = {"id": stem, **expected_record(spec), "files": files}

@@ -1,0 +1,313 @@
+"""Parse workers: claim pending documents, parse each in a child process with a timeout, store.
+
+Parsing never runs in the crawler's reactor: the crawl only archives and queues documents. Here,
+``run_workers(n, db_url, archive_dir)`` runs ``n`` worker threads; each owns one child process
+that reads the archived bytes and calls :func:`parsers.parse`. A parse that hangs is killed at the
+timeout (the child is replaced), a parser crash kills only the child; either way the failure is
+stored with the document, which stays archived for ``xxgk reparse``. Claims go through
+:func:`crawler.store.claim_pending_documents` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
+workers on several machines can share one queue.
+
+When a document does not say who wrote it or for which year, the listing that linked it does:
+the hint is recovered from the archive itself — the capture's referring listing page is re-read
+with the same pure platform adapter the crawl used — and the registry's agency is the last resort.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from crawler import titles
+
+logger = logging.getLogger(__name__)
+DEFAULT_TIMEOUT_S = 180.0
+_CTX = multiprocessing.get_context("spawn")
+
+
+@dataclass
+class WorkSummary:
+    """What a worker run did."""
+
+    parsed: int = 0
+    stored: int = 0
+    failed: int = 0
+    timeouts: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (sha256, one-line reason)
+
+    def add(self, other: "WorkSummary") -> None:
+        self.parsed += other.parsed
+        self.stored += other.stored
+        self.failed += other.failed
+        self.timeouts += other.timeouts
+        self.errors.extend(other.errors)
+
+
+# ------------------------------------------------------------------------------- child process
+def _child_main(conn: Any) -> None:
+    """Parse requests from the parent until told to stop: (path, media_type, name, meta) → result."""
+    import parsers
+
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        path, media_type, name, meta = job
+        try:
+            data = Path(path).read_bytes()
+            report = parsers.parse(data, media_type=media_type, name=name, meta=meta)
+            conn.send(("ok", report.to_dict()))
+        except parsers.ParseError as exc:
+            conn.send(("error", f"ParseError: {exc}"))
+        except MemoryError:
+            conn.send(("error", "MemoryError: the document needs more memory than allowed"))
+        except Exception as exc:  # a parser bug: reported, the worker goes on
+            conn.send(("error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]))
+
+
+class ParserProcess:
+    """One long-lived child process that parses; replaced when it hangs or dies."""
+
+    def __init__(self) -> None:
+        self.process: Optional[multiprocessing.process.BaseProcess] = None
+        self.conn: Any = None
+
+    def _start(self) -> None:
+        parent, child = _CTX.Pipe()
+        self.process = _CTX.Process(target=_child_main, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+
+    def parse(self, path: Path, media_type: Optional[str], name: str, meta: dict[str, str],
+              timeout: float) -> tuple[str, Any]:
+        if self.process is None or not self.process.is_alive():
+            self._start()
+        try:
+            self.conn.send((str(path), media_type, name, meta))
+            if not self.conn.poll(timeout):
+                self.kill()
+                return "timeout", f"parse timed out after {timeout:.0f}s"
+            return self.conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            code = self.process.exitcode if self.process else None
+            self.kill()
+            return "error", f"parser process died (exit code {code})"
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.process = None
+        self.conn = None
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            try:
+                self.conn.send(None)
+                self.process.join(5)
+            except (BrokenPipeError, OSError):
+                pass
+        self.kill()
+
+
+# ------------------------------------------------------------------------------- hints
+def listing_hint(session: Any, archive: Any, document: Any) -> dict[str, Any]:
+    """What the listing said about a document: title, title year, title agency, source agency.
+
+    Walks from the document's first capture back through ``referrer_url`` (attachment → detail
+    page → listing page) and re-reads each archived page with the platform adapters.
+    """
+    from sqlalchemy import select
+
+    from crawler.db.models import Agency, Capture, Source
+
+    capture = session.scalar(select(Capture).where(Capture.sha256 == document.sha256)
+                             .order_by(Capture.is_revisit, Capture.id).limit(1))
+    hint: dict[str, Any] = {"url": None, "title": None, "year": None, "agency": None,
+                            "source_agency": None, "source_id": None}
+    if capture is None:
+        return hint
+    hint["url"] = capture.url
+    hint["source_id"] = capture.source_id
+    if capture.source_id:
+        source = session.get(Source, capture.source_id)
+        if source is not None and source.agency_id:
+            agency = session.get(Agency, source.agency_id)
+            hint["source_agency"] = agency.name if agency else None
+    targets = {capture.url, capture.final_url}
+    referrer = capture.referrer_url
+    for _hop in range(3):
+        if not referrer:
+            break
+        page = session.scalar(select(Capture).where(Capture.url == referrer, Capture.sha256.is_not(None))
+                              .order_by(Capture.id.desc()).limit(1))
+        if page is None:
+            break
+        title = _title_in_listing(archive, page.id, page.sha256, page.final_url or page.url,
+                                  tuple(sorted((page.response_headers or {}).items())), frozenset(targets))
+        if title:
+            verdict = titles.classify_title(title)
+            hint.update(title=title, year=verdict.year, agency=verdict.agency)
+            return hint
+        targets = {page.url, page.final_url}
+        referrer = page.referrer_url
+    return hint
+
+
+@lru_cache(maxsize=256)
+def _listing_items(archive_root: str, capture_id: int, sha256: str, url: str,
+                   headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    from scrapy.http import HtmlResponse, Request, TextResponse
+
+    from crawler import platforms
+    from crawler.archive import Archive
+
+    try:
+        body = Archive(archive_root).read_blob(sha256)
+    except Exception:  # noqa: BLE001 - a missing blob only loses the hint
+        return ()
+    header_map = {k: v for k, v in headers if k.lower() != "content-encoding"}
+    is_json = body.lstrip()[:1] in (b"{", b"[")
+    cls = TextResponse if is_json else HtmlResponse
+    response = cls(url=url, body=body, headers=header_map, request=Request(url))
+    try:
+        listing = platforms.adapter_for(response).parse_listing(response)
+        if not listing.items:
+            listing = platforms.generic.parse_listing(response)
+    except Exception:  # noqa: BLE001 - a page that is not a listing gives no hint
+        return ()
+    return tuple((item.url, item.title, tuple(item.attachments)) for item in listing.items)
+
+
+def _title_in_listing(archive: Any, capture_id: int, sha256: str, url: str,
+                      headers: tuple[tuple[str, str], ...], targets: frozenset[str]) -> Optional[str]:
+    for item_url, title, attachments in _listing_items(str(archive.root), capture_id, sha256, url, headers):
+        if item_url in targets or targets.intersection(attachments):
+            return title
+    return None
+
+
+# ------------------------------------------------------------------------------- one document
+def _finalize(report: dict[str, Any], hint: dict[str, Any]) -> tuple[dict[str, Any], Optional[str]]:
+    """Fill agency/year the document did not state from the listing title, then the registry."""
+    report = dict(report)
+    if not report.get("year") and hint.get("year"):
+        report["year"] = hint["year"]
+        report.setdefault("warnings", []).append("year taken from the listing title")
+    agency = report.get("agency")
+    if not agency:
+        agency = hint.get("agency") or hint.get("source_agency")
+        if agency:
+            report["agency"] = agency
+            report.setdefault("warnings", []).append("agency taken from the listing title or registry")
+    if not report.get("title") and hint.get("title"):
+        report["title"] = hint["title"]
+    return report, report.get("agency")
+
+
+def process_document(factory: Any, archive: Any, document_id: int, parser: ParserProcess,
+                     timeout: float) -> WorkSummary:
+    """Parse one claimed document and store the result (or the failure) in one transaction."""
+    from crawler import store
+    from crawler.db.models import Document, Source
+    from crawler.db.session import transaction
+
+    summary = WorkSummary()
+    with transaction(factory) as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            return summary
+        hint = listing_hint(session, archive, document)
+        context = store.document_context(session, document)
+        meta = {k: str(v) for k, v in (("listing_title", hint.get("title")), ("url", hint.get("url")))
+                if v}
+        status, result = parser.parse(archive.blob_path(document.sha256), document.media_type,
+                                      context["name"], meta, timeout)
+        if status != "ok":
+            summary.failed += 1
+            summary.timeouts += status == "timeout"
+            summary.errors.append((document.sha256, str(result)))
+            store.finish_document(session, document, error=str(result))
+            return summary
+        summary.parsed += 1
+        report, agency = _finalize(result, hint)
+        source = session.get(Source, context["source_id"]) if context["source_id"] else None
+        try:
+            store.store_report(session, document, report, agency=agency, source=source,
+                               source_url=context["url"])
+            summary.stored += 1
+            store.finish_document(session, document)
+        except store.StoreError as exc:
+            summary.failed += 1
+            summary.errors.append((document.sha256, f"StoreError: {exc}"))
+            store.finish_document(session, document, error=f"StoreError: {exc}")
+    return summary
+
+
+# ------------------------------------------------------------------------------- the workers
+def run_workers(n: int, db_url: str, archive_dir: str | Path, *, timeout: float = DEFAULT_TIMEOUT_S,
+                batch: int = 4, until_empty: bool = True, poll_seconds: float = 2.0,
+                stop: Optional[threading.Event] = None,
+                progress: Optional[Callable[[WorkSummary], None]] = None) -> WorkSummary:
+    """Run ``n`` parse workers until the queue is empty (or ``stop`` is set when not ``until_empty``)."""
+    from crawler.archive import Archive
+    from crawler.db.session import open_database
+
+    factory = open_database(db_url)
+    archive = Archive(archive_dir)
+    total = WorkSummary()
+    lock = threading.Lock()
+    stop = stop or threading.Event()
+
+    def worker(index: int) -> None:
+        from crawler import store
+
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{index}"
+        parser = ParserProcess()
+        try:
+            while not stop.is_set():
+                session = factory()
+                try:
+                    claimed = [d.id for d in store.claim_pending_documents(session, worker_id, limit=batch)]
+                finally:
+                    session.close()
+                if not claimed:
+                    if until_empty:
+                        return
+                    stop.wait(poll_seconds)
+                    continue
+                for document_id in claimed:
+                    result = process_document(factory, archive, document_id, parser, timeout)
+                    with lock:
+                        total.add(result)
+                        if progress:
+                            progress(total)
+        finally:
+            parser.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), name=f"xxgk-parse-{i}", daemon=True)
+               for i in range(max(1, n))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        raise
+    return total
