@@ -21,7 +21,8 @@ _TITLE_YEAR = re.compile(_YEAR + r"\s*年")
 _DATE_LINE = re.compile(r"^(.{0,40}?)\s*" + _YEAR + r"\s*年\s*([\d一二三四五六七八九十]{1,3})\s*月\s*([\d一二三四五六七八九十]{1,3})\s*日\s*$")
 _AGENCY_END = re.compile(r"(人民政府|政府|办公室|办公厅|委员会|管委会|管理委员会|局|厅|委|办|街道办事处|办事处|中心|院|署|会|处|所|站|队|镇|乡|街道|公司|部)$")
 REPORT_WORDS = ("年度报告", "年报", "工作报告", "年度工作报告")
-NOT_REPORT_WORDS = ("的函", "通知", "解读", "图解", "意见", "方案", "要点", "批复", "公告", "通报", "总结")
+NOT_REPORT_WORDS = ("的函", "通知", "解读", "图解", "一图读懂", "读懂", "意见", "方案", "要点", "批复", "公告", "通报", "总结")
+_TITLE_PREFIX = re.compile(r"^(?:关于|一图读懂|图解|解读|[【\[][^】\]]{0,12}[】\]])+[《<]?")
 
 _SECTION_KEYS = (
     ("overview", ("总体情况", "概述", "基本情况")),
@@ -93,7 +94,7 @@ def text_title_candidates(text: str) -> list[str]:
     for i, line in enumerate(lines):
         joined = clean_title(line)
         for extra in lines[i + 1:i + 3]:
-            if _is_titleish(joined) and _has_report_word(joined):
+            if _is_titleish(joined) or re.search(r"[:：]$", extra):
                 break
             if len(joined) < 40 and not re.search(r"[。；，]", joined):
                 joined = clean_title(joined + extra)
@@ -115,7 +116,7 @@ def is_report_title(title: Optional[str]) -> Optional[bool]:
     """True for an annual report title, False for a letter/notice/解读, None when unknown."""
     if not title:
         return None
-    if _has_report_word(title) and "解读" not in title and "图解" not in title:
+    if _has_report_word(title) and not any(w in title for w in ("解读", "图解", "读懂")):
         return True
     return False if any(w in title for w in NOT_REPORT_WORDS) else None
 
@@ -144,12 +145,12 @@ def agency_from_title(title: Optional[str]) -> Optional[str]:
     """``X2023年(度)政府信息公开…`` → X; ``2024年X政府信息公开…`` → X."""
     if not title:
         return None
-    t = nfkc(title)
+    t = _TITLE_PREFIX.sub("", nfkc(title))
     m = re.match(r"^(.+?)(?:关于)?" + _YEAR + r"\s*年", t)
     if m and len(m.group(1)) >= 2 and not re.search(r"关于$", m.group(1)):
         return m.group(1).strip(" ：:")
     m = re.match(r"^" + _YEAR + r"\s*年度?(.+?)(?:政府信息公开|信息公开|政务公开)", t)
-    if m and len(m.group(2)) >= 2:
+    if m and len(m.group(2).strip()) >= 3 and _AGENCY_END.search(m.group(2).strip()):
         return m.group(2).strip()
     return None
 

@@ -53,6 +53,9 @@ def is_empty_shell(response: Response, text: str) -> bool:
     """
     if response.status != 200 or len(response.body) > 8192:
         return False
+    head = response.body[:2048].lower()
+    if b"<html" not in head and b"<body" not in head:
+        return False  # JSON replies, scripts and text files are not pages
     if _META_REFRESH.search(text) or _JS_REDIRECT.search(text):
         return False
     sel = selector(response)

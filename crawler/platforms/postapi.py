@@ -37,6 +37,8 @@ _EWB_GUID = re.compile(r"""siteGuid['"]?\s*[:=]\s*['"]([\w\-]+)['"]""")
 _EWB_PROJECT = re.compile(r"""projectName['"]?\s*[:=]\s*['"]([\w\-/]*)['"]""")
 _EWB_CATEGORY = re.compile(r"""categorynum['"]?\s*[:=]\s*['"]([\w\-]+)['"]""")
 _EWB_URL = re.compile(r"""['"]([^'"]*getgovinfolist[^'"]*)['"]""")
+_ATHENA = re.compile(r"""var\s+athena\s*=\s*['"]([^'"]*/athena/)[^'"]*['"]""")
+_EWB_SCRIPT = re.compile(r"""<script[^>]+src=['"]([^'"]*webBuilderCommon\.js)['"]""", re.I)
 _TOKEN_URL = re.compile(r"""tokenUrl['"]?\s*[:=]\s*['"]([^'"]+)['"]""")
 _LIST_URL = re.compile(r"""listUrl['"]?\s*[:=]\s*['"]([^'"]+)['"]""")
 _EXPIRED = re.compile(r"expire|invalid.?(code|token)|token.?(invalid|expired)|过期|失效", re.I)
@@ -46,7 +48,7 @@ def detect(response: Response) -> bool:
     text = page_text(response)[:200_000]
     return bool(_INTERTID_CHANNELS.search(text) or "info_open/search" in text
                 or "EWB-FRONT" in text or "getgovinfolist" in text
-                or (_TOKEN_URL.search(text) and _LIST_URL.search(text)))
+                or (_TOKEN_URL.search(text) and _LIST_URL.search(text)) or bool(_ATHENA.search(text)))
 
 
 def parse_listing(response: Response) -> Listing:
@@ -54,6 +56,9 @@ def parse_listing(response: Response) -> Listing:
     if state:
         return _parse_reply(response, state)
     text = page_text(response)
+    if text.lstrip()[:1] in ("{", "["):  # an archived API reply read back without its request
+        return _parse_reply(response, {"family": _guess_family(_json(response)), "page": 0,
+                                       "refreshes": MAX_TOKEN_REFRESH})
     listing = Listing(platform=NAME)
     first = _first_request(response.url, text)
     if first is None:
@@ -74,6 +79,13 @@ def _first_request(page_url: str, text: str) -> Optional[Request]:
                  "form": {"siteId": site.group(1) if site else "",
                           "channelIds": re.sub(r"\s+", "", channels.group(1)) if channels else ""}}
         return _intertid_request(state, 1)
+    if "EWB-FRONT" in text and not _EWB_GUID.search(text) and _EWB_SCRIPT.search(text):
+        # siteGuid and projectName live in /js/webBuilderCommon.js: fetch it first
+        category = _EWB_CATEGORY.search(text)
+        state = {"family": "ewb", "step": "siteinfo", "referer": page_url, "page": 0,
+                 "category": category.group(1) if category else ""}
+        return Request(urljoin(page_url, _EWB_SCRIPT.search(text).group(1)), meta=_meta(state),
+                       headers={"Referer": page_url})
     if "getgovinfolist" in text or _EWB_GUID.search(text):
         guid = _EWB_GUID.search(text)
         project = _EWB_PROJECT.search(text)
@@ -86,6 +98,13 @@ def _first_request(page_url: str, text: str) -> Optional[Request]:
                           "categorynum": category.group(1) if category else ""}}
         return _ewb_request(state, 1)
     token, list_url = _TOKEN_URL.search(text), _LIST_URL.search(text)
+    athena = _ATHENA.search(text)
+    if athena and not (token and list_url):
+        # Athena-lite: the gateway base named on the page serves GET <base>token and POST <base>list
+        base = urljoin(page_url, athena.group(1))
+        state = {"family": "token", "referer": page_url, "token_url": base + "token",
+                 "api": base + "list", "page": 1, "refreshes": 0}
+        return _token_request(state)
     if token and list_url:
         state = {"family": "token", "referer": page_url, "token_url": urljoin(page_url, token.group(1)),
                  "api": urljoin(page_url, list_url.group(1)), "page": 1, "refreshes": 0}
@@ -136,6 +155,17 @@ def _parse_reply(response: Response, state: dict[str, Any]) -> Listing:
     family = state["family"]
     if family == "token":
         return _parse_token_reply(response, state, data, listing)
+    if family == "ewb" and state.get("step") == "siteinfo":
+        text = page_text(response)
+        guid, project = _EWB_GUID.search(text), _EWB_PROJECT.search(text)
+        if not guid:
+            listing.note = "EWB site info without siteGuid"
+            return listing
+        api = f"{(project.group(1) if project else '').rstrip('/')}/rest/lightfrontaction/getgovinfolist"
+        first = {"family": "ewb", "referer": state["referer"], "api": urljoin(state["referer"], api),
+                 "body": {"siteGuid": guid.group(1), "categorynum": state.get("category", "")}}
+        listing.requests = [_ewb_request(first, 1)]
+        return listing
     if response.status >= 400 or not isinstance(data, dict):
         listing.note = f"API reply {response.status} not usable"
         return listing
@@ -149,7 +179,7 @@ def _parse_reply(response: Response, state: dict[str, Any]) -> Listing:
         custom = data.get("custom") or {}
         rows = custom.get("data") or [] if isinstance(custom, dict) else []
         listing.items = dedupe(_rows(response.url, rows, "realtitle", "infourl", ("infodate",)))
-        total = _int(custom.get("total")) if isinstance(custom, dict) else 0
+        total = _int(custom.get("total") or custom.get("count")) if isinstance(custom, dict) else 0
         pages = -(-total // PAGE_SIZE) if total else 0
         make = _ewb_request
     if state["page"] == 1 and rows:
@@ -158,7 +188,7 @@ def _parse_reply(response: Response, state: dict[str, Any]) -> Listing:
 
 
 def _parse_token_reply(response: Response, state: dict[str, Any], data: Any, listing: Listing) -> Listing:
-    if state.get("step") == "token":
+    if state.get("step") == "token" and state.get("page"):
         code = _find(data, "code", "token") if isinstance(data, dict) else None
         if not code:
             listing.note = "token endpoint gave no code"
@@ -179,18 +209,28 @@ def _parse_token_reply(response: Response, state: dict[str, Any], data: Any, lis
                                  alt_title="title", alt_url="url"))
     pager = block.get("pager") or {} if isinstance(block, dict) else {}
     page_count = _int(pager.get("pageCount")) if isinstance(pager, dict) else 0
-    if rows and state["page"] < min(page_count, MAX_PAGES):
+    if rows and state.get("code") and state["page"] < min(page_count, MAX_PAGES):
         # sequential: each page needs a live code, and the code may have expired meanwhile
         listing.requests = [_token_list_request(dict(state, page=state["page"] + 1, refreshes=0),
                                                 state["code"])]
     return listing
 
 
+def _guess_family(data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("custom"), dict):
+        return "ewb"
+    if isinstance(data, dict) and isinstance(data.get("data"), dict) and "data" in data["data"]:
+        return "intertid"
+    return "token"
+
+
 def _expired(response: Response, data: Any) -> bool:
     if response.status in (401, 403):
         return True
     if isinstance(data, dict):
-        for key in ("status", "message", "msg", "error", "code_status"):
+        if str(data.get("resultCode", "")) in ("401", "403"):
+            return True
+        for key in ("status", "message", "msg", "error", "code_status", "resultMsg"):
             value = data.get(key)
             if isinstance(value, str) and _EXPIRED.search(value):
                 return True

@@ -34,6 +34,12 @@ _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/xml", b"application/xm
 _PASS_META = ("source", "column_url")
 
 
+def _looks_binary(body: bytes) -> bool:
+    head = body[:1024]
+    return b"\x00" in head or head.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG",
+                                                b"\xff\xd8\xff"))
+
+
 class ReportsSpider(scrapy.Spider):
     name = "reports"
     custom_settings: dict[str, Any] = {}
@@ -127,7 +133,7 @@ class ReportsSpider(scrapy.Spider):
         source_name = response.meta["source"]
         counts = self.per_source[source_name]
         counts["listing_pages"] += 1
-        if not isinstance(response, TextResponse) and response.body[:1] not in (b"{", b"[", b"<"):
+        if not isinstance(response, TextResponse) and _looks_binary(response.body):
             counts["listing_not_html"] += 1
             return
         if generic.is_empty_shell(response, response.text if isinstance(response, TextResponse) else ""):

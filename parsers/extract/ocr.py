@@ -21,6 +21,7 @@ mapper treats OCR'd and text-layer tables alike.
 from __future__ import annotations
 
 import io
+import re
 import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -112,7 +113,7 @@ def ocr_image(image: Any, page: Optional[int] = None) -> PageOCR:
     """Text (reading order) and tables of one page image."""
     import numpy as np
 
-    gray = np.asarray(image.convert("L"))
+    gray = np.asarray(_at_ocr_resolution(image.convert("L")))
     boxes = _recognize_page(gray)
     horizontal, vertical = _ruling_masks(gray)
     tables: list[Table] = []
@@ -179,13 +180,29 @@ def _media_type(image: Any) -> str:
 # The OCR engine
 
 
+MIN_OCR_WIDTH = 1500  # an A4 page narrower than this (< ~180 dpi) is upscaled: small glyphs misread
+DETECTION_MAX_SIDE = 3000  # RapidOCR shrinks larger images before detection (default 2000)
+
+
+def _at_ocr_resolution(image: Any) -> Any:
+    """Upscale low-resolution pictures (web PNGs at ~100 dpi) so digits and strokes are legible."""
+    from PIL import Image
+
+    if image.width >= MIN_OCR_WIDTH:
+        return image
+    factor = min(MIN_OCR_WIDTH / image.width, 3.0)
+    return image.resize((round(image.width * factor), round(image.height * factor)), Image.LANCZOS)
+
+
 @lru_cache(maxsize=1)
 def _engine() -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError:
         raise ParseError("OCR engine not installed (pip install rapidocr-onnxruntime)") from None
-    return RapidOCR()
+    engine = RapidOCR()
+    engine.max_side_len = DETECTION_MAX_SIDE
+    return engine
 
 
 def engine_available() -> bool:
@@ -403,7 +420,7 @@ def _fill_grid(grid: Grid, boxes: list[TextBox], gray: Any, lines: Any, used: se
     scores: list[float] = []
     for g, (r0, c0, _, _) in enumerate(grid.groups):
         cell_boxes = contents[g]
-        rows[r0][c0] = clean_cell(_join_lines(cell_boxes)) or ""
+        rows[r0][c0] = _numeric_lookalikes(clean_cell(_join_lines(cell_boxes)) or "")
         scores.extend(b.score for b in cell_boxes)
     rows = [row for row in rows if any(cell is not None for cell in row)]  # slivers under merged cells
     return rows, scores
@@ -432,6 +449,16 @@ def _read_cell(gray: Any, lines: Any, rect: tuple[int, int, int, int], line_heig
         box.y0 += y0 + inset + top - 12
         box.y1 += y0 + inset + top - 12
     return boxes
+
+
+_LOOKALIKES = str.maketrans("OoDlI|", "000111")
+
+
+def _numeric_lookalikes(text: str) -> str:
+    """'O' → '0', 'l' → '1' in a cell that is otherwise a number (the recogniser's usual slips)."""
+    if text and re.fullmatch(r"[0-9OoDlI|.,]+", text) and re.search(r"[0-9]", text + ("0" if len(text) <= 2 else "")):
+        return text.translate(_LOOKALIKES)
+    return text
 
 
 def _join_lines(boxes: list[TextBox]) -> str:

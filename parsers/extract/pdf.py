@@ -66,10 +66,11 @@ def extract_pdf(data: bytes, limits: Limits) -> Extraction:
             raise ParseError(f"PDF has {page_count} pages, more than the limit of {limits.max_pages}")
         extraction = Extraction(media_type=PDF, text="", meta=_metadata(pdf))
         page_texts: list[str] = []
-        pages_to_ocr: list[int] = []
+        pages_to_ocr: dict[int, str] = {}  # page number → "page" (replace everything) | "tables"
         for page in _iter_pages(pdf, limits.max_pages):
             try:
                 text, tables = _read_page(page, len(extraction.tables))
+                mode = _ocr_mode(text, tables, page)
             except ParseError:
                 raise
             except Exception as error:  # pdfminer raises many types on damaged content streams
@@ -77,8 +78,8 @@ def extract_pdf(data: bytes, limits: Limits) -> Extraction:
             finally:
                 page.close()
             extraction.pages += 1
-            if _needs_ocr(text, page):
-                pages_to_ocr.append(page.page_number)
+            if mode:
+                pages_to_ocr[page.page_number] = mode
             page_texts.append(text)
             extraction.tables.extend(tables)
             _check_size(page_texts, extraction.tables, limits)
@@ -230,18 +231,25 @@ def _read_page(page: Any, first_index: int) -> tuple[str, list[Table]]:
     return clean_page_text(text, page.page_number), tables
 
 
-def _needs_ocr(text: str, page: Any) -> bool:
-    """True when the text layer is unreadable glyph ids, or absent on a page that shows images."""
+def _ocr_mode(text: str, tables: list[Table], page: Any) -> Optional[str]:
+    """Whether OCR is needed: "page" when the text layer is unreadable glyph ids or absent on a page
+    that shows images (a scan); "tables" when a page with text has no ruled table but a large
+    picture (a table pasted as a screenshot, common in WPS exports); None otherwise."""
     visible = re.sub(r"\s+", "", text)
     cid_glyphs = len(re.findall(r"\(cid:\d+\)", text))
     if cid_glyphs * 7 > len(visible) * 0.3:  # mostly glyph ids: fonts without a ToUnicode map
-        return True
-    if len(visible) >= MIN_TEXT_CHARS:
-        return False
+        return "page"
+    if len(visible) >= MIN_TEXT_CHARS and tables:
+        return None
     try:
-        return bool(page.images)
+        images = page.images
     except Exception:
-        return False
+        return None
+    if len(visible) < MIN_TEXT_CHARS:
+        return "page" if images else None
+    page_area = max(float(page.width * page.height), 1.0)
+    large = [im for im in images if (im["x1"] - im["x0"]) * (im["bottom"] - im["top"]) >= 0.2 * page_area]
+    return "tables" if large else None
 
 
 def _recover_orphan_cells(page: Any, table: Any, rows: list[list[Optional[str]]]) -> None:
@@ -362,22 +370,26 @@ def _is_prose_row(row: list[Optional[str]]) -> bool:
 # OCR of pages without a text layer
 
 
-def _ocr_pages(data: bytes, page_numbers: list[int], page_texts: list[str], extraction: Extraction,
+def _ocr_pages(data: bytes, modes: dict[int, str], page_texts: list[str], extraction: Extraction,
                limits: Limits) -> None:
-    """Render the listed pages and OCR them; their text and tables replace the empty ones."""
+    """Render the listed pages and OCR them: scans get their text and tables from OCR, text pages
+    showing a large picture get the tables found in it."""
     from parsers.extract import ocr
 
-    if len(page_numbers) > limits.ocr_max_pages:
+    numbers = sorted(modes)
+    if len(numbers) > limits.ocr_max_pages:
         extraction.warnings.append(
-            f"{len(page_numbers)} pages need OCR; only the first {limits.ocr_max_pages} were read")
-        page_numbers = page_numbers[: limits.ocr_max_pages]
+            f"{len(numbers)} pages need OCR; only the first {limits.ocr_max_pages} were read")
+        numbers = numbers[: limits.ocr_max_pages]
     confidences: list[float] = []
     ocr_tables: list[Table] = []
-    for number, image in ocr.render_pdf_pages(data, page_numbers, limits):
+    for number, image in ocr.render_pdf_pages(data, numbers, limits):
         result = ocr.ocr_image(image, page=number)
-        page_texts[number - 1] = clean_page_text(result.text, number)
+        if modes[number] == "page":
+            page_texts[number - 1] = clean_page_text(result.text, number)
+        if modes[number] == "page" or result.tables:
+            confidences.append(result.confidence)
         ocr_tables.extend(result.tables)
-        confidences.append(result.confidence)
     if not confidences:
         return
     tables = sorted(extraction.tables + ocr_tables, key=lambda t: t.page or 0)  # stable: keeps order
@@ -385,4 +397,4 @@ def _ocr_pages(data: bytes, page_numbers: list[int], page_texts: list[str], extr
         table.index = index
     extraction.tables = tables
     extraction.confidence = min(confidences)
-    extraction.warnings.append(f"OCR used on {len(confidences)} page(s) without a text layer")
+    extraction.warnings.append(f"OCR used on {len(confidences)} page(s): no usable text layer or tables as pictures")

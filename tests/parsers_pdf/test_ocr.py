@@ -118,3 +118,34 @@ def test_truncated_image() -> None:
     data = png_bytes(page_image(5).crop((0, 0, 400, 300)))
     with pytest.raises(ParseError, match="truncated|corrupt"):
         ocr.extract_image(data[: len(data) // 2], Limits())
+
+
+@pytest.fixture(scope="module")
+def table_as_picture() -> Extraction:
+    """A text PDF whose Table C is pasted as a picture (as WPS exports screenshots of tables)."""
+    require_engine()
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    image = page_image(4)
+    top = int(image.height * 0.37)
+    crop = image.crop((0, top, image.width, top + int(image.height * 0.17)))
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.setFont("STSong-Light", 14)
+    page.drawString(72, 780, "四、政府信息公开行政复议、行政诉讼情况")
+    page.drawImage(ImageReader(crop), 0, 780 - 30 - 595 * crop.height / crop.width, width=595,
+                   height=595 * crop.height / crop.width)
+    page.showPage()
+    page.save()
+    return extract_pdf(buffer.getvalue(), DEFAULT_LIMITS)
+
+
+def test_table_pasted_as_picture_is_ocrd(table_as_picture: Extraction) -> None:
+    assert table_as_picture.text.startswith("四、政府信息公开行政复议、行政诉讼情况")  # text layer kept
+    table_c = [t for t in table_as_picture.tables if t.rows and t.rows[0][0] == "行政复议"][0]
+    assert table_c.rows[-1] == ["10", "1", "0", "0", "0", "0", "0", "0", "0", "0", "5", "0", "0", "0", "0"]
+    assert table_c.confidence < 1 and table_as_picture.confidence < 1

