@@ -36,6 +36,12 @@ REPORT_COLUMNS = ("report_id", "agency", "agency_level", "division_code", "year"
 LONG_COLUMNS = ("report_id", "agency", "agency_level", "division_code", "year", "format", "document_sha256",
                 "key", "value", "value_num", "raw", "page", "table", "row_label", "col_label", "confidence")
 
+VALUE_FIELDS = (ReportValue.report_id, ReportValue.key, ReportValue.value_text, ReportValue.value_num,
+                ReportValue.raw, ReportValue.page, ReportValue.table_index, ReportValue.row_label,
+                ReportValue.col_label, ReportValue.confidence)
+CHECK_FIELDS = (CheckResult.report_id, CheckResult.check_id, CheckResult.scope, CheckResult.status,
+                CheckResult.expected, CheckResult.actual)
+
 Progress = Callable[[int], None]  # called with the number of reports just written
 
 
@@ -67,8 +73,8 @@ class ReportRecord:
     """One report with its values, cells and checks, as read from the database."""
 
     base: dict[str, Any]
-    values: list[ReportValue]
-    checks: list[CheckResult]
+    values: list[Any]  # rows with the attributes of VALUE_FIELDS
+    checks: list[Any]  # rows with the attributes of CHECK_FIELDS
     warnings: list[str]
 
 
@@ -107,12 +113,13 @@ def iter_records(session: Session, flt: ExportFilter, batch: int = BATCH_REPORTS
         if not rows:
             return
         ids = [row[0].id for row in rows]
-        values: dict[int, list[ReportValue]] = {i: [] for i in ids}
-        for value in session.scalars(select(ReportValue).where(ReportValue.report_id.in_(ids))
+        # plain rows, not ORM objects: an order of magnitude faster on millions of values
+        values: dict[int, list[Any]] = {i: [] for i in ids}
+        for value in session.execute(select(*VALUE_FIELDS).where(ReportValue.report_id.in_(ids))
                                      .order_by(ReportValue.report_id, ReportValue.id)):
             values[value.report_id].append(value)
-        checks: dict[int, list[CheckResult]] = {i: [] for i in ids}
-        for check in session.scalars(select(CheckResult).where(CheckResult.report_id.in_(ids))
+        checks: dict[int, list[Any]] = {i: [] for i in ids}
+        for check in session.execute(select(*CHECK_FIELDS).where(CheckResult.report_id.in_(ids))
                                      .order_by(CheckResult.report_id, CheckResult.id)):
             checks[check.report_id].append(check)
         for report, agency, sha256, media_type in rows:

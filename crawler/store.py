@@ -376,10 +376,15 @@ def _report_status(report: Mapping[str, Any], agency: Optional[Agency], year: Op
 
 
 def _resolve_agency(session: Session, agency: Optional[Agency | str]) -> Optional[Agency]:
+    """Any spelling of an agency's name → one row with level, division code and parent."""
     if agency is None or isinstance(agency, Agency):
         return agency
     name = str(agency).strip()
-    return get_or_create_agency(session, name) if name else None
+    if not name:
+        return None
+    from crawler.agencies import resolve_agency
+
+    return resolve_agency(session, name)
 
 
 def _lock_agency(session: Session, agency: Agency) -> None:

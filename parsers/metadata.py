@@ -68,6 +68,7 @@ def cn_number(text: str) -> Optional[int]:
 
 def clean_title(title: str) -> str:
     title = " ".join(nfkc(title).split())
+    title = re.sub(r"<[^>]*>?", "", title)  # markup left in page metadata is never part of a name
     title = re.sub(r"^[#>*\s]+|[*]+", "", title)  # Markdown heading / emphasis marks
     title = re.split(r"[_|｜]|-{1,2}(?=[^\d])", title)[0].strip()
     return re.sub(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])", "", title)

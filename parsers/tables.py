@@ -128,29 +128,28 @@ class GridMapper:
         self.a_specs: tuple[RowSpec, ...] = schema.table_a_specs(fmt)
         self.b_order: list[RowSpec] = list(schema.TABLE_B_F2019 if fmt == schema.F2019 else schema.TABLE_B_F2021)
         self.last_b: Optional[RowSpec] = None
-        self.headers: dict[int, dict[int, str]] = {}  # table index → column → header text
+        self.headers: dict[int, str] = {}  # grid column → the header printed above it
+        self.header_table: Optional[int] = None
 
     # -- public -------------------------------------------------------------------------------
     def map_tables(self, tables: list[Table]) -> MappedValues:
         for table in tables:
-            self._collect_headers(table)
             rows = [GridRow(*split_row(cells), table, index) for index, cells in enumerate(table.rows)]
             for row in join_split_labels([r for r in rows if r.labels or r.data]):
                 self._row(row)
         return self.out
 
     # -- context --------------------------------------------------------------------------------
-    def _collect_headers(self, table: Table) -> None:
-        columns: dict[int, str] = {}
-        for cells in table.rows:
-            labels, data = split_row(cells)
-            if any(looks_numeric(t) for _, t in data):
-                continue
-            for col, text in enumerate(cells):
-                label = clean_label(text)
-                if label:
-                    columns[col] = label
-        self.headers[table.index] = columns
+    def _note_headers(self, row: GridRow) -> None:
+        """Column headers as printed: each row without numbers updates the text above its columns."""
+        if row.table.index != self.header_table:
+            self.header_table, self.headers = row.table.index, {}
+        if row.has_numbers:
+            return
+        for col, text in enumerate(row.table.rows[row.index]):
+            label = clean_label(text)
+            if label:
+                self.headers[col] = label
 
     def _update_context(self, row: GridRow) -> None:
         joined = compact(row.text)
@@ -180,6 +179,7 @@ class GridMapper:
 
     # -- rows -----------------------------------------------------------------------------------
     def _row(self, row: GridRow) -> None:
+        self._note_headers(row)
         self._update_context(row)
         if not row.data or not row.has_numbers and not self._is_blank_data_row(row):
             return
@@ -285,7 +285,7 @@ class GridMapper:
         data = self._fit(spec, row)
         if data is None:
             return
-        headers = self.headers.get(row.table.index, {})
+        headers = self.headers
         for i, (column, (grid_col, text)) in enumerate(zip(spec.columns, data)):
             key = f"{spec.key}.{column}"
             if key in self.out.values:

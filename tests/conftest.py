@@ -1,30 +1,18 @@
-"""Shared test configuration: repository root on sys.path, fixture paths, service requirements."""
+"""Root test configuration: repository root and tests/ on sys.path, shared fixtures."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
-FIXTURES = ROOT / "tests" / "fixtures"
-CORPUS = FIXTURES / "corpus"
-DOCUMENTS = CORPUS / "documents"
-LABELS = CORPUS / "labels"
-
-REQUIRE_SERVICES = os.environ.get("XXGK_REQUIRE_SERVICES") == "1"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip a test whose server is absent, except in CI where services are required."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (XXGK_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
+from xxgk_testing import DOCUMENTS, FIXTURES, LABELS, ROOT, skip_or_fail  # noqa: E402,F401  (re-exported)
 
 
 @pytest.fixture(scope="session")

@@ -136,7 +136,10 @@ class ReportsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse) and _looks_binary(response.body):
             counts["listing_not_html"] += 1
             return
-        if generic.is_empty_shell(response, response.text if isinstance(response, TextResponse) else ""):
+        is_column_page = response.meta.get("column_url") == response.url
+        if is_column_page and generic.is_empty_shell(response, response.text if isinstance(response, TextResponse) else ""):
+            # judged positively: a column page with nothing in it is an anti-bot shell (a stub page
+            # past the end of a list is normal and only ends the listing)
             self.mark_blocked(urlsplit(response.url).netloc.lower(), "200 anti-bot shell (no content)", response.request)
             return
         listing = self._listing(response)

@@ -115,7 +115,8 @@ def ocr_image(image: Any, page: Optional[int] = None) -> PageOCR:
 
     gray = np.asarray(_at_ocr_resolution(image.convert("L")))
     boxes = _recognize_page(gray)
-    horizontal, vertical = _ruling_masks(gray)
+    text_height = statistics.median([b.y1 - b.y0 for b in boxes]) if boxes else 30.0
+    horizontal, vertical = _ruling_masks(gray, text_height)
     tables: list[Table] = []
     used: set[int] = set()
     for region in _table_regions(horizontal, vertical):
@@ -266,15 +267,21 @@ class Grid:
     owner: dict[tuple[int, int], int]  # elementary cell → group index
 
 
-def _ruling_masks(gray: Any) -> tuple[Any, Any]:
-    """Boolean masks of horizontal and vertical ruling lines."""
+def _ruling_masks(gray: Any, text_height: float) -> tuple[Any, Any]:
+    """Boolean masks of horizontal and vertical ruling lines.
+
+    A rule is a straight run of ink longer than any glyph stroke: the kernels are sized from the
+    height of the recognised text lines (a row of a table is taller than its text).
+    """
     import cv2
     import numpy as np
 
     ink = (gray < DARK).astype(np.uint8) * 255
-    height, width = ink.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(25, width // 40), 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(25, height // 70))))
+    stroke = int(1.3 * text_height)
+    h_length = max(25, stroke, ink.shape[1] // 40)
+    v_length = max(25, stroke)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_length, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, v_length)))
     grow = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))  # bridge 1-px breaks from scanning
     return cv2.dilate(horizontal, grow) > 0, cv2.dilate(vertical, grow) > 0
 

@@ -74,7 +74,7 @@ def extract_pdf(data: bytes, limits: Limits) -> Extraction:
             except ParseError:
                 raise
             except Exception as error:  # pdfminer raises many types on damaged content streams
-                raise ParseError(f"corrupt PDF: page {page.page_number} unreadable ({_describe(error)})")
+                raise ParseError(f"corrupt PDF: page {page.page_number} unreadable ({_describe(error)})") from None
             finally:
                 page.close()
             extraction.pages += 1

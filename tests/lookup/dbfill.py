@@ -96,3 +96,14 @@ def fill(db_url: str, archive_dir: Path, corpus_dir: Path) -> dict[str, Stored]:
             record_capture(session, url="http://renhe.test/xxgk/ndbg/", status=412, source_id=source.id,
                            error="blocked: 412 challenge")
     return stored
+
+
+if __name__ == "__main__":  # python -m tests.lookup.dbfill [FOLDER]: the sample database of docs/lookup.md
+    import sys
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "xxgk-data").resolve()
+    corpus = Path(__file__).resolve().parent.parent / "fixtures" / "corpus" / "documents"
+    if (folder / "xxgk.sqlite").exists():
+        sys.exit(f"{folder / 'xxgk.sqlite'} exists already; give another folder")
+    result = fill(f"sqlite:///{folder / 'xxgk.sqlite'}", folder / "archive", corpus)
+    print(f"{len(result)} documents stored in {folder / 'xxgk.sqlite'} (archive {folder / 'archive'})")

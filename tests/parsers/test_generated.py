@@ -51,3 +51,12 @@ def test_random_value_sets_roundtrip_through_pdf_and_html(seed):
     for kind in ("pdf", "html"):
         report = parse(render(spec, kind), name=f"r.{kind}")
         assert {k: json_number(v) for k, v in report.values.items()} == want, kind
+
+
+def test_column_labels_are_the_headers_printed_above_each_cell():
+    spec = make_spec("F2021", seed=3)
+    report = parse(render(spec, "html"), name="r.html")
+    assert report.cells["active_disclosure.regulations.issued"].col_label == "本年制发件数"
+    assert report.cells["active_disclosure.administrative_fees.amount_10k_yuan"].col_label.startswith("本年收费金额")
+    assert report.cells["applications.new.org_research"].col_label == "科研机构"
+    assert report.cells["review_litigation.litigation_direct.pending"].col_label == "尚未审结"

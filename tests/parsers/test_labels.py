@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import DOCUMENTS, LABELS
-from label_compare import differences, load_label
+from xxgk_testing import DOCUMENTS, LABELS
+from xxgk_testing import label_differences as differences, load_label
 from parsers import parse
 
 LABEL_FILES = sorted(LABELS.glob("*.json"))

@@ -14,36 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.simulator import Simulator
-
-
-@dataclass
-class Fetched:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def header(self, name: str) -> Optional[str]:
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return None
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-
-def fetch_url(url: str, method: str = "GET", body: Optional[bytes] = None,
-              headers: Optional[dict[str, str]] = None, timeout: float = 60) -> Fetched:
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    try:
-        conn.request(method, path or "/", body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Fetched(response.status, dict(response.getheaders()), response.read())
-    finally:
-        conn.close()
+from xxgk_testing import Fetched, fetch_url  # noqa: F401  (re-exported for fixtures)
 
 
 # the generated reports of the session simulator are HTML or PDF so every test stays fast; the

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import fetch_url
+from xxgk_testing import fetch_url
 
 
 def test_county_index_links_and_dead_ends(sim, get):

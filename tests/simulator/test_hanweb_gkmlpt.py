@@ -6,7 +6,7 @@ import json
 import re
 from urllib.parse import urlencode
 
-from conftest import fetch_url
+from xxgk_testing import fetch_url
 
 API = "/module/web/jpage/dataproxy.jsp"
 

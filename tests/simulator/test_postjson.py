@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import fetch_url
+from xxgk_testing import fetch_url
 
 XRW = {"X-Requested-With": "XMLHttpRequest", "Content-Type": "application/x-www-form-urlencoded"}
 

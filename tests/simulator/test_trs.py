@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import fetch_url
+from xxgk_testing import fetch_url
 
 
 def test_list_pager_is_script_only_and_stub_past_the_end(sim, get):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import fetch_url
+from xxgk_testing import fetch_url
 from crawler.simulator import Simulator
 
 GUARDED = {"waf-412", "waf-521", "waf-shell", "waf-ct6t", "waf-ratelimit", "waf-robots"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import DOCUMENTS
+from xxgk_testing import DOCUMENTS
 from parsers import parse
 
 DOCS = sorted(p for p in DOCUMENTS.iterdir() if p.is_file())

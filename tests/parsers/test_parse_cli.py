@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import DOCUMENTS, ROOT
+from xxgk_testing import DOCUMENTS, ROOT
 
 
 def run_xxgk(*args: str) -> subprocess.CompletedProcess:
