@@ -219,7 +219,11 @@ def _finalize(report: dict[str, Any], hint: dict[str, Any]) -> tuple[dict[str, A
 
 def process_document(factory: Any, archive: Any, document_id: int, parser: ParserProcess,
                      timeout: float) -> WorkSummary:
-    """Parse one claimed document and store the result (or the failure) in one transaction."""
+    """Parse one claimed document and store the result (or the failure).
+
+    Three steps so that no database transaction is open while a parse runs (SQLite has one
+    writer): read what is needed, parse in the child process, write in one transaction.
+    """
     from crawler import store
     from crawler.db.models import Document, Source
     from crawler.db.session import transaction
@@ -229,29 +233,31 @@ def process_document(factory: Any, archive: Any, document_id: int, parser: Parse
         document = session.get(Document, document_id)
         if document is None:
             return summary
+        sha256, media_type = document.sha256, document.media_type
         hint = listing_hint(session, archive, document)
         context = store.document_context(session, document)
-        meta = {k: str(v) for k, v in (("listing_title", hint.get("title")), ("url", hint.get("url")))
-                if v}
-        status, result = parser.parse(archive.blob_path(document.sha256), document.media_type,
-                                      context["name"], meta, timeout)
+    meta = {k: str(v) for k, v in (("listing_title", hint.get("title")), ("url", hint.get("url"))) if v}
+    status, result = parser.parse(archive.blob_path(sha256), media_type, context["name"], meta, timeout)
+    with transaction(factory) as session:
+        document = session.get(Document, document_id)
         if status != "ok":
             summary.failed += 1
             summary.timeouts += status == "timeout"
-            summary.errors.append((document.sha256, str(result)))
+            summary.errors.append((sha256, str(result)))
             store.finish_document(session, document, error=str(result))
             return summary
         summary.parsed += 1
         report, agency = _finalize(result, hint)
         source = session.get(Source, context["source_id"]) if context["source_id"] else None
         try:
-            store.store_report(session, document, report, agency=agency, source=source,
-                               source_url=context["url"])
+            with session.begin_nested():
+                store.store_report(session, document, report, agency=agency, source=source,
+                                   source_url=context["url"])
             summary.stored += 1
             store.finish_document(session, document)
         except store.StoreError as exc:
             summary.failed += 1
-            summary.errors.append((document.sha256, f"StoreError: {exc}"))
+            summary.errors.append((sha256, f"StoreError: {exc}"))
             store.finish_document(session, document, error=f"StoreError: {exc}")
     return summary
 

@@ -12,6 +12,7 @@ operators. Running a case gives one of four outcomes:
 from __future__ import annotations
 
 import io
+import logging
 import random
 import signal
 import traceback
@@ -89,17 +90,17 @@ def mutate_zip_member(data: bytes, rng: random.Random) -> bytes:
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
         names = source.namelist()
-    except zipfile.BadZipFile:
-        return flip_bits(data, rng)
-    target = rng.choice(names)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
-        for name in names:
-            content = source.read(name)
-            if name == target:
-                content = rng.choice([flip_bits, delete_chunk, duplicate_chunk, insert_magic, truncate])(content, rng)
-            dest.writestr(name, content)
-    return out.getvalue()
+        target = rng.choice(names)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+            for name in names:
+                content = source.read(name)
+                if name == target:
+                    content = rng.choice([flip_bits, delete_chunk, duplicate_chunk, insert_magic, truncate])(content, rng)
+                dest.writestr(name, content)
+        return out.getvalue()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, IndexError, KeyError, NotImplementedError):
+        return flip_bits(data, rng)  # an already-broken archive: fall back to byte mutations
 
 
 def splice(data: bytes, rng: random.Random, other: bytes) -> bytes:
@@ -131,6 +132,12 @@ def make_case(seeds: dict[str, bytes], rng: random.Random) -> Case:
         data = OPERATORS[op](data, rng)
         ops.append(op)
     return Case(name, data, ops)
+
+
+def quiet_third_party_loggers() -> None:
+    """pdfminer and friends log every oddity of a broken file as a warning; keep stderr for our errors."""
+    for name in ("pdfminer", "pdfplumber", "PIL", "openpyxl", "docx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def load_seeds(folder: Path, max_bytes: int = 2_000_000) -> dict[str, bytes]:

@@ -24,6 +24,9 @@ COMMAND_MODULES: dict[str, list[str]] = {
 @click.version_option(package_name="xxgk-archive")
 def main() -> None:
     """xxgk: archive, parse and serve Chinese government information-disclosure annual reports."""
+    from parsers.fuzzing import quiet_third_party_loggers
+
+    quiet_third_party_loggers()
 
 
 def _register() -> None:

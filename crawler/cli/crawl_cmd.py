@@ -38,7 +38,7 @@ def _print_summary(result: Any, work: Any, as_json: bool) -> None:
     for name, info in result.sources.items():
         outcome = info.get("outcome", "?")
         style = {"ok": "green", "blocked": "yellow", "failed": "red", "empty": "yellow"}.get(outcome, "")
-        note = "; ".join(f"{h}: {r}" for h, r in (info.get("blocked") or {}).items())
+        note = "; ".join(f"{h}: {r}" for h, r in (info.get("blocked_hosts") or {}).items())
         table.add_row(name, f"[{style}]{outcome}[/{style}]" if style else outcome,
                       str(info.get("listing_pages", 0)), str(info.get("report_links", 0)),
                       str(info.get("documents", 0)), str(info.get("errors", 0)), note)

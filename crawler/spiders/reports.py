@@ -112,8 +112,8 @@ class ReportsSpider(scrapy.Spider):
                 outcome = "empty"
             else:
                 outcome = "ok"
-            report[source.name] = {"outcome": outcome, "agency": source.agency, "url": source.url,
-                                   "blocked": hosts_blocked, **counts}
+            report[source.name] = {**counts, "outcome": outcome, "agency": source.agency,
+                                   "url": source.url, "blocked_hosts": hosts_blocked}
         return report
 
     # ------------------------------------------------------------------ start

@@ -102,6 +102,11 @@ def decode_text(data: bytes) -> tuple[str, Optional[str]]:
             return _checked(data.decode(codec)), None
         except UnicodeDecodeError:
             continue
+    for codec in ("utf-8", "gb18030"):  # a few damaged bytes in an otherwise clean text
+        text = data.decode(codec, errors="replace")
+        damaged = text.count("\ufffd")
+        if damaged <= max(8, len(text) // 200):
+            return _checked(text), f"{damaged} undecodable byte sequence(s) in {codec} text replaced by U+FFFD"
     return _checked(_guess_decode(data)), "text encoding guessed by charset-normalizer"
 
 
