@@ -90,7 +90,7 @@ _LITIGATION_SAID = re.compile(r"行政诉讼(?:案件)?(?:共|总计)?\s*(\d+)\s
 
 def text_checks(text: str, values: dict[str, Value]) -> list[Check]:
     """X5: counts quoted in the narrative agree with the tables (warn only)."""
-    text = nfkc(text)
+    text = nfkc(text[:30000])  # the counts are quoted in 一、总体情况, near the top
     checks: list[Check] = []
     new = values.get("applications.new.total")
     carried = values.get("applications.carried_over.total") or 0

@@ -158,7 +158,7 @@ def agency_from_title(title: Optional[str]) -> Optional[str]:
 
 def find_signature(text: str) -> tuple[Optional[str], Optional[str]]:
     """(agency, ISO date) from the last lines: an agency line above a bare date line."""
-    lines = [line.strip() for line in nfkc(text).splitlines() if line.strip()]
+    lines = [line.strip() for line in nfkc(text[-4000:]).splitlines() if line.strip()]
     tail = lines[-25:]
     for i in range(len(tail) - 1, -1, -1):
         m = _DATE_LINE.match(tail[i])
@@ -184,7 +184,7 @@ _INLINE_DATE = re.compile(r"(?:(?<=[。！；\s])|^)([\u4e00-\u9fff（）()]{2,3
 
 def find_inline_signature(text: str) -> tuple[Optional[str], Optional[str]]:
     """The signature of a whitespace-collapsed text dump: '…。 平潭…办公室 2014年12月10日 附件…'."""
-    tail = nfkc(text)[-400:]
+    tail = nfkc(text[-800:])[-400:]
     for m in reversed(list(_INLINE_DATE.finditer(tail))):
         prefix, year_s, month_s, day_s = m.groups()
         year, month, day = cn_number(year_s), cn_number(month_s), cn_number(day_s)

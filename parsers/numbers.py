@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 
 PLACEHOLDERS = {"", "—", "——", "-", "--", "－", "/", "／", "无", "n/a", "na", "/ ", "空", "―", "─", "…", "\\", "×"}
@@ -26,6 +27,7 @@ class ParsedNumber:
     ok: bool  # False when the text is not a number nor a placeholder
 
 
+@lru_cache(maxsize=8192)
 def clean_cell_text(text: str | None) -> str:
     """NFKC, no whitespace (incl. NBSP, zero-width), no stray '?' from encoding damage."""
     if text is None:
@@ -35,6 +37,7 @@ def clean_cell_text(text: str | None) -> str:
     return s.strip("?？")
 
 
+@lru_cache(maxsize=8192)
 def parse_number(text: str | None, decimal: bool = False, signed: bool = False) -> ParsedNumber:
     """Parse one cell. ``decimal`` keeps money as Decimal; ``signed`` allows +/- and 增/减 words."""
     s = clean_cell_text(text)

@@ -49,7 +49,7 @@ def interpret(extraction: Extraction, report: Report, context: dict[str, str]) -
     signals = format_signals(extraction)
     table_fmt = signals_format(signals)
     mapped = map_grids(extraction.tables, table_fmt or schema.F2021)
-    if extraction.flat_text or _needs_flat(mapped):
+    if extraction.flat_text or _needs_flat(mapped, extraction.text):
         merge_flat(extraction.text, table_fmt or schema.F2021, mapped)
     md = extract_metadata(extraction.text, meta)
     report.title, report.agency, report.year = md.title, md.agency, md.year
@@ -70,8 +70,12 @@ def interpret(extraction: Extraction, report: Report, context: dict[str, str]) -
 
 
 def format_signals(extraction: Extraction) -> dict[str, int]:
-    cells = " ".join(c for t in extraction.tables for row in t.rows for c in row if c)
-    return schema.detect_format_signals(schema.compact(extraction.text + " " + cells))
+    """Header words of the formats, in the table cells (and in the text when tables were flattened)."""
+    cells = " ".join(c for t in extraction.tables for row in t.rows for c in row if c and len(c) < 60)
+    signals = schema.detect_format_signals(schema.compact(cells))
+    if not any(signals.values()):
+        signals = schema.detect_format_signals(schema.compact(extraction.text))
+    return signals
 
 
 def signals_format(signals: dict[str, int]) -> Optional[str]:
@@ -110,8 +114,10 @@ def is_blank_form(mapped: MappedValues, year: Optional[int]) -> bool:
     return year is None and all(v is None for v in mapped.values.values())
 
 
-def _needs_flat(mapped: MappedValues) -> bool:
-    return not any(k.startswith("applications.") for k in mapped.values)
+def _needs_flat(mapped: MappedValues, text: str) -> bool:
+    """The grids gave no table B, yet the text names its rows: the tables were flattened."""
+    return not any(k.startswith("applications.") for k in mapped.values) and (
+        "本年新收" in text or "申请人情况" in text or "本年度办理结果" in text)
 
 
 def merge_flat(text: str, fmt: str, mapped: MappedValues) -> None:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 F2021 = "F2021"
 F2019 = "F2019"
@@ -214,6 +215,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "")
 
 
+@lru_cache(maxsize=8192)
 def norm_label(text: str | None) -> str:
     """Normalize a printed label: NFKC, no whitespace or punctuation, no leading ordinals.
 
@@ -232,7 +234,14 @@ def norm_label(text: str | None) -> str:
 
 def compact(text: str | None) -> str:
     """NFKC + no whitespace/punctuation, ordinals kept (for searching markers in text)."""
+    if text is not None and len(text) <= 200:
+        return _compact_short(text)
     return _PUNCT.sub("", nfkc(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _compact_short(text: str) -> str:
+    return _PUNCT.sub("", nfkc(text))
 
 
 def label_score(label_norm: str, spec: RowSpec) -> int:
@@ -252,6 +261,9 @@ def fuzzy_score(label_norm: str, spec: RowSpec) -> float:
     return SequenceMatcher(None, label_norm, full).ratio()
 
 
+_COMPACT_SIGNALS = {fmt: tuple(compact(s) for s in signals) for fmt, signals in FORMAT_SIGNALS.items()}
+
+
 def detect_format_signals(text_norm: str) -> dict[str, int]:
     """Count F2021 / F2019 header words in normalized text (tables' header cells included)."""
-    return {fmt: sum(1 for s in signals if compact(s) in text_norm) for fmt, signals in FORMAT_SIGNALS.items()}
+    return {fmt: sum(1 for s in signals if s in text_norm) for fmt, signals in _COMPACT_SIGNALS.items()}

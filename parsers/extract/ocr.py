@@ -144,11 +144,12 @@ def _open_image_frames(data: bytes, limits: Limits) -> Iterator[tuple[int, Any]]
         raise ParseError("empty file")
     if len(data) > limits.max_bytes:
         raise ParseError(f"file is {len(data)} bytes, more than the limit of {limits.max_bytes}")
-    Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, against our own limit
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
     except UnidentifiedImageError:
         raise ParseError("not an image (unrecognised image data)") from None
+    except Image.DecompressionBombError:  # Pillow's own guard: > 2 × Image.MAX_IMAGE_PIXELS
+        raise ParseError(f"image is larger than {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels (decompression bomb)") from None
     except Exception as error:
         raise ParseError(f"corrupt image ({type(error).__name__})") from None
     width, height = image.size

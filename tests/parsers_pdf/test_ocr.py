@@ -105,6 +105,15 @@ def test_image_pixel_limit_checked_from_header() -> None:
         ocr.extract_image(buffer.getvalue(), DEFAULT_LIMITS)
 
 
+def test_decompression_bomb_refused_before_decoding() -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buffer, "PNG")  # 400 Mpx in 48 KB
+    with pytest.raises(ParseError, match="pixels"):
+        ocr.extract_image(buffer.getvalue(), DEFAULT_LIMITS)
+
+
 @pytest.mark.parametrize("data,message", [
     (b"", "empty file"),
     (os.urandom(2048), "not an image"),
