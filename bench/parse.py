@@ -112,7 +112,7 @@ def run(documents: list[Document], repeat: int) -> None:
             pass
 
     print(f"\nreports/s per format ({label}, one process = one core, best of {repeat})")
-    print(f"{'format':<10}{'files':>7}{'errors':>8}{'seconds':>10}{'reports/s':>12}")
+    print(f"{'format':<12}{'files':>7}{'errors':>8}{'seconds':>10}{'reports/s':>12}")
     for fmt in sorted(by_format):
         files = by_format[fmt]
         errors = 0
@@ -130,7 +130,8 @@ def run(documents: list[Document], repeat: int) -> None:
 
         seconds = best_time(parse_all, 1 if fmt in ("image", "pdf-scanned") else repeat)
         target = "   (target ≥ 100)" if fmt == "html" else ""
-        print(f"{fmt:<10}{len(files):>7}{errors:>8}{seconds:>10.3f}{len(files) / seconds:>12.1f}{target}")
+        rate = len(files) / seconds
+        print(f"{fmt:<12}{len(files):>7}{errors:>8}{seconds:>10.3f}{rate:>12.{1 if rate >= 1 else 3}f}{target}")
 
     pdfs = by_format.get("pdf", [])
     if not pdfs:

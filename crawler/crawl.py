@@ -129,7 +129,10 @@ def _child(spec_path: str) -> int:
     process.start()
     spider = crawler.spider
     store = getattr(crawler, "xxgk_store", None)
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    stats = dict(crawler.stats.get_stats() if crawler.stats else {})
+    import resource
+
+    stats["xxgk/peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     summary = {
         "run_id": getattr(spider, "run_id", None),
         "finish_reason": str(stats.get("finish_reason", "")),

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-chi-sim               # OCR of scanned reports (offline)
   fonts-noto-cjk fonts-wqy-zenhei                   # CJK fonts for generated PDFs and rendering
   poppler-utils                                     # pdftoppm: PDF pages to images
+  libgl1 libglib2.0-0                               # OpenCV (OCR table detection) needs them at import
   chromium chromium-driver                          # headless browser tests of the web UI
 )
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from itertools import islice
 from typing import Any, Iterator, Optional
 
 from parsers.errors import ParseError

@@ -55,10 +55,14 @@ def page4() -> Extraction:
 
 @pytest.fixture(scope="module")
 def scanned_crop() -> Extraction:
-    """An image-only PDF of the top of page 3 (Table A's tail), as a scanner would make it."""
+    """An image-only PDF of the top of page 3 (Table A's tail), as a scanner would make it:
+    slightly tilted (1.5°), so the rules must be straightened before the grid is found."""
+    from PIL import Image
+
     require_engine()
     image = page_image(3)
     crop = image.crop((0, 0, image.width, int(image.height * 0.38))).convert("L")
+    crop = crop.rotate(1.5, resample=Image.BICUBIC, fillcolor=255)
     buffer = io.BytesIO()
     crop.save(buffer, "PDF", resolution=float(ocr.RENDER_DPI))
     return extract_pdf(buffer.getvalue(), DEFAULT_LIMITS)
