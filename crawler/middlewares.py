@@ -300,3 +300,32 @@ def _retry_after_seconds(value: Optional[bytes]) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+# ------------------------------------------------------------------------------------ self-redirects
+class SelfRedirectMiddleware:
+    """A redirect to the very same URL that sets a cookie (openresty CT6T style) is retried once
+    or twice with the cookie — what any cookie-keeping client does; Scrapy's duplicate filter would
+    otherwise drop the repeated URL. No script is run, nothing is computed."""
+
+    MAX_TIMES = 2
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "SelfRedirectMiddleware":
+        return cls()
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
+        if response.status not in (301, 302, 303, 307, 308):
+            return response
+        location = response.headers.get(b"Location")
+        if not location:
+            return response
+        from urllib.parse import urljoin
+
+        target = urljoin(request.url, location.decode("latin-1"))
+        times = request.meta.get("xxgk_self_redirects", 0)
+        if target != request.url or times >= self.MAX_TIMES:
+            return response
+        retry = request.replace(dont_filter=True)
+        retry.meta["xxgk_self_redirects"] = times + 1
+        return retry

@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     # challenges included), then classify blocked hosts, then Scrapy's own handling
     "crawler.middlewares.ArchiveMiddleware": 960,
     "crawler.middlewares.ChallengeMiddleware": 955,
+    "crawler.middlewares.SelfRedirectMiddleware": 610,  # after cookies (700), before redirects (600)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees a 429
 }
 ITEM_PIPELINES = {

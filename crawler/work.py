@@ -16,9 +16,10 @@ with the same pure platform adapter the crawl used — and the registry's agency
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ from crawler import titles
 
 logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 180.0
-_CTX = multiprocessing.get_context("spawn")
 
 
 @dataclass
@@ -52,72 +52,87 @@ class WorkSummary:
 
 
 # ------------------------------------------------------------------------------- child process
-def _child_main(conn: Any) -> None:
-    """Parse requests from the parent until told to stop: (path, media_type, name, meta) → result."""
+def _child_main() -> None:
+    """``python -m crawler.work --child``: parse requests (one JSON line each) until stdin closes.
+
+    A clean interpreter of its own (not multiprocessing), so nothing of the caller's main module,
+    threads or database connections is inherited.
+    """
+    import json
+    import sys
+
     import parsers
 
-    while True:
+    for line in sys.stdin:
+        job = json.loads(line)
         try:
-            job = conn.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
-        path, media_type, name, meta = job
-        try:
-            data = Path(path).read_bytes()
-            report = parsers.parse(data, media_type=media_type, name=name, meta=meta)
-            conn.send(("ok", report.to_dict()))
+            data = Path(job["path"]).read_bytes()
+            report = parsers.parse(data, media_type=job["media_type"], name=job["name"], meta=job["meta"])
+            reply = ("ok", report.to_dict())
         except parsers.ParseError as exc:
-            conn.send(("error", f"ParseError: {exc}"))
+            reply = ("error", f"ParseError: {exc}")
         except MemoryError:
-            conn.send(("error", "MemoryError: the document needs more memory than allowed"))
+            reply = ("error", "MemoryError: the document needs more memory than allowed")
         except Exception as exc:  # a parser bug: reported, the worker goes on
-            conn.send(("error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]))
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            reply = ("error", f"{type(exc).__name__}: {text}"[:500])
+        sys.stdout.write(json.dumps(reply, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
 
 
 class ParserProcess:
-    """One long-lived child process that parses; replaced when it hangs or dies."""
+    """One long-lived child interpreter that parses; replaced when it hangs or dies."""
 
     def __init__(self) -> None:
-        self.process: Optional[multiprocessing.process.BaseProcess] = None
-        self.conn: Any = None
+        self.process: Optional[subprocess.Popen] = None
 
     def _start(self) -> None:
-        parent, child = _CTX.Pipe()
-        self.process = _CTX.Process(target=_child_main, args=(child,), daemon=True)
-        self.process.start()
-        child.close()
-        self.conn = parent
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        self.process = subprocess.Popen([sys.executable, "-m", "crawler.work", "--child"], cwd=root, env=env,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True, encoding="utf-8", bufsize=1)
 
     def parse(self, path: Path, media_type: Optional[str], name: str, meta: dict[str, str],
               timeout: float) -> tuple[str, Any]:
-        if self.process is None or not self.process.is_alive():
+        import json
+        import select
+
+        if self.process is None or self.process.poll() is not None:
             self._start()
+        assert self.process is not None and self.process.stdin and self.process.stdout
         try:
-            self.conn.send((str(path), media_type, name, meta))
-            if not self.conn.poll(timeout):
+            self.process.stdin.write(json.dumps({"path": str(path), "media_type": media_type, "name": name,
+                                                 "meta": meta}, ensure_ascii=False) + "\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+            if not ready:
                 self.kill()
                 return "timeout", f"parse timed out after {timeout:.0f}s"
-            return self.conn.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
-            code = self.process.exitcode if self.process else None
+            line = self.process.stdout.readline()
+            if not line:
+                code = self.process.poll()
+                self.kill()
+                return "error", f"parser process died (exit code {code})"
+            status, result = json.loads(line)
+            return status, result
+        except (BrokenPipeError, OSError, ValueError) as exc:
             self.kill()
-            return "error", f"parser process died (exit code {code})"
+            return "error", f"parser process failed: {type(exc).__name__}"
 
     def kill(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
-            self.process.join(5)
+            self.process.wait(5)
         self.process = None
-        self.conn = None
 
     def close(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.process is not None and self.process.poll() is None:
             try:
-                self.conn.send(None)
-                self.process.join(5)
-            except (BrokenPipeError, OSError):
+                self.process.stdin.close()  # type: ignore[union-attr]
+                self.process.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
 
@@ -263,6 +278,20 @@ def process_document(factory: Any, archive: Any, document_id: int, parser: Parse
 
 
 # ------------------------------------------------------------------------------- the workers
+def _mark_failed(factory: Any, document_id: int, error: str) -> None:
+    from crawler import store
+    from crawler.db.models import Document
+    from crawler.db.session import transaction
+
+    try:
+        with transaction(factory) as session:
+            document = session.get(Document, document_id)
+            if document is not None:
+                store.finish_document(session, document, error=error)
+    except Exception:  # noqa: BLE001 - the claim goes stale and another worker retries it
+        logger.exception("could not record the failure of document %s", document_id)
+
+
 def run_workers(n: int, db_url: str, archive_dir: str | Path, *, timeout: float = DEFAULT_TIMEOUT_S,
                 batch: int = 4, until_empty: bool = True, poll_seconds: float = 2.0,
                 stop: Optional[threading.Event] = None,
@@ -295,7 +324,12 @@ def run_workers(n: int, db_url: str, archive_dir: str | Path, *, timeout: float 
                     stop.wait(poll_seconds)
                     continue
                 for document_id in claimed:
-                    result = process_document(factory, archive, document_id, parser, timeout)
+                    try:
+                        result = process_document(factory, archive, document_id, parser, timeout)
+                    except Exception as exc:  # a database hiccup must not kill the worker
+                        logger.exception("document %s: %s", document_id, exc)
+                        result = WorkSummary(failed=1, errors=[(str(document_id), f"{type(exc).__name__}: {exc}"[:300])])
+                        _mark_failed(factory, document_id, result.errors[0][1])
                     with lock:
                         total.add(result)
                         if progress:
@@ -317,3 +351,7 @@ def run_workers(n: int, db_url: str, archive_dir: str | Path, *, timeout: float 
             thread.join(10)
         raise
     return total
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--child"]:
+    _child_main()

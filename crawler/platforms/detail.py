@@ -74,8 +74,9 @@ def parse_detail(response: Response) -> Detail:
             body = found[0]
             break
     scope = body if body is not None else sel
-    text = " ".join(" ".join(scope.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-                             .getall()).split())
+    # joined without spaces: Word exports split words over <span>s (主动公开政府信</span><span>息情况)
+    text = "".join("".join(scope.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+                           .getall()).split())
     title = (sel.css("meta[name=ArticleTitle]::attr(content)").get()
              or sel.css("title::text").get() or "").strip() or None
     detail = Detail(is_report_body=looks_like_report_text(text), title=title)
