@@ -46,7 +46,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # resolve names through a resolver that refuses private, loopback and link-local addresses
-DNS_RESOLVER = "crawler.middlewares.ScopedResolver"
+TWISTED_DNS_RESOLVER = "crawler.middlewares.ScopedResolver"  # Scrapy >= 2.14 name
+DNS_RESOLVER = TWISTED_DNS_RESOLVER  # older Scrapy
 
 DOWNLOADER_MIDDLEWARES = {
     # process_request: scope and blocked hosts are checked before robots.txt is even fetched

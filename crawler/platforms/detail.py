@@ -31,7 +31,7 @@ _VIEWER = re.compile(r"viewer\.html?\?", re.I)
 _CHROME_IMAGE = re.compile(r"logo|icon|ico_|banner|btn|button|share|qrcode|erweima|wzbs|jiucuo|"
                            r"conac|beian|gongan|blue\.png|red\.png|/images?/(?:public|common)|spacer",
                            re.I)
-MIN_REPORT_CHARS = 800
+MIN_REPORT_CHARS = 300
 
 
 @dataclass
