@@ -11,7 +11,6 @@ export throughput per format. It prints figures; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sqlite3
 import statistics

@@ -6,7 +6,6 @@ Every command takes ``--db`` / ``--archive`` and honours ``XXGK_DB`` / ``XXGK_AR
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -17,32 +16,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.archive import Archive
+from crawler.cli.errors import one_line_errors
 from crawler.config import db_options
 
 console = Console()
 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Database and lookup failures become one line on stderr and exit status 1."""
+    """Database, archive and provenance failures become one line on stderr and exit status 1."""
+    from crawler.archive import ArchiveError
+    from crawler.provenance import ChainError
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from crawler.archive import ArchiveError
-        from crawler.provenance import ChainError
-
-        try:
-            return command(*args, **kwargs)
-        except (ChainError, ArchiveError) as exc:
-            click.echo(f"error: {exc}", err=True)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            click.echo(f"error: database: {reason}", err=True)
-        sys.exit(1)
-
-    return wrapper
+    return one_line_errors(ChainError, ArchiveError)(command)
 
 
 @click.group("db")

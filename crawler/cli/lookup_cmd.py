@@ -7,13 +7,14 @@ takes ``--db``/``--archive`` (or ``XXGK_DB``/``XXGK_ARCHIVE``) and prints JSON w
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import click
+
+from crawler.cli.errors import one_line_errors
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
@@ -27,28 +28,9 @@ STATE_STYLE = {"parsed": "[green]✓[/green]", "flagged": "[yellow]![/yellow]", 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Lookup, export and database failures: one line on stderr, exit status 1."""
+    from crawler.export import ExportError
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from crawler.export import ExportError
-
-        try:
-            return command(*args, **kwargs)
-        except BrokenPipeError:  # `xxgk export | head`: the reader has all it wanted
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
-        except (LookupError, ExportError, ValueError, OSError) as exc:
-            click.echo(f"error: {exc}", err=True)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            click.echo(f"error: database: {reason}", err=True)
-        sys.exit(1)
-
-    return wrapper
+    return one_line_errors(LookupError, ExportError, ValueError, OSError)(command)
 
 
 def _session(db_url: str):  # type: ignore[no-untyped-def]

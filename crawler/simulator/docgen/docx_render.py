@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import re
 import zipfile
-from copy import deepcopy
 from pathlib import Path
 from typing import Optional
 
@@ -21,8 +20,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from .layout import Grid, GridCell
-from .spec import Block, ReportSpec, cell_text, document_blocks, signature_date_text
+from .layout import Grid
+from .spec import ReportSpec, cell_text, document_blocks, signature_date_text
 
 TEMPLATE_NAME = "template_f2021_blank.docx"
 TEMPLATE_PATHS = (Path(__file__).resolve().parent / "templates" / TEMPLATE_NAME,

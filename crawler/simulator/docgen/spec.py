@@ -154,7 +154,7 @@ def _pre2019_sections(spec: ReportSpec, rng: random.Random) -> dict[str, list[st
 
 
 def _letter_body(spec: ReportSpec, rng: random.Random) -> list[str]:
-    return [f"各乡镇人民政府、街道办事处，区直各部门：",
+    return ["各乡镇人民政府、街道办事处，区直各部门：",
             f"为做好{spec.year}年度政府信息公开工作年度报告编制和发布工作，现将有关事项函告如下：",
             f"一、请各单位于{spec.year + 1}年1月31日前完成年度报告编制，并报{spec.agency}审核。",
             "二、" + "，".join(rng.sample(FILLER, 3)) + "。",

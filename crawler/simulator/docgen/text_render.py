@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import zlib
 
-from .layout import Grid, GridCell
+from .layout import Grid
 from .spec import ReportSpec, cell_text, document_blocks
 
 LINE_CHARS = 28  # a 仿宋 三号 line on A4 holds about 28 characters
