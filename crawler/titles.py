@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
+from parsers import metadata as parsers_metadata
+
 # A title names an annual disclosure report when it speaks of disclosure AND of an annual report.
 _DISCLOSURE = re.compile(r"(政府)?(信息|政务)公开")
 _ANNUAL = re.compile(r"年度?报告|年报|年度工作报告")
@@ -30,8 +32,6 @@ _REJECT = re.compile(
 # 关于…的函 / 关于…的通知 / 关于印发…: official correspondence about reports, not reports.
 _CORRESPONDENCE = re.compile(r"^关于.*(的函|的通知|的报告|的批复|的请示|情况)|^关于印发|^转发")
 
-_CN_DIGITS = {"〇": "0", "零": "0", "○": "0", "Ｏ": "0", "O": "0", "一": "1", "二": "2", "三": "3",
-              "四": "4", "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 _CN_YEAR = re.compile(r"([〇零○Ｏ一二三四五六七八九]{4})\s*年")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _BARE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
@@ -63,17 +63,12 @@ def normalize_title(title: str) -> str:
 
 
 def year_from_title(title: str) -> Optional[int]:
-    """The report year printed in a title: 2023年, 2023年度, 二〇二三年; None when absent."""
-    text = unicodedata.normalize("NFKC", title or "")
-    match = _YEAR.search(text)
-    if match:
-        return int(match.group(1))
-    match = _CN_YEAR.search(title or "")
-    if match:
-        digits = "".join(_CN_DIGITS.get(ch, "") for ch in match.group(1))
-        if len(digits) == 4 and digits.startswith(("19", "20")):
-            return int(digits)
-    match = _BARE_YEAR.search(text)
+    """The report year printed in a title: 2023年, 2023年度, 二〇二三年 (the parsers' rule), else a
+    bare 2023 (listing titles are often cut short); None when absent."""
+    year = parsers_metadata.year_from_title(title)
+    if year is not None:
+        return year
+    match = _BARE_YEAR.search(unicodedata.normalize("NFKC", title or ""))
     return int(match.group(1)) if match else None
 
 
