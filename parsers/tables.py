@@ -309,6 +309,10 @@ class GridMapper:
         data = list(row.data)
         while len(data) > width and not clean_cell_text(data[0][1]):
             data.pop(0)
+        if len(data) > width and spec.table == "B":
+            by_header = self._by_headers(spec, row, data)
+            if by_header is not None:
+                return by_header
         if len(data) > width:
             non_blank = [d for d in data if clean_cell_text(d[1])]
             if len(non_blank) == width:
@@ -322,6 +326,27 @@ class GridMapper:
         if len(data) < width:
             self.out.warnings.append(f"{spec.key}: {len(data)} cells for {width} columns; filled from the left")
         return data
+
+
+    def _by_headers(self, spec: RowSpec, row: GridRow,
+                    data: list[tuple[int, str]]) -> Optional[list[tuple[int, str]]]:
+        """Pick the spec's columns by the headers printed above them (a table with an extra column,
+        e.g. a 法人或其他组织 subtotal); the extra cells are kept as extras, never mapped."""
+        wanted = {norm_label(label): i for i, label in enumerate(spec.column_labels)}
+        picked: dict[int, tuple[int, str]] = {}
+        extra = []
+        for grid_col, text in data:
+            index = wanted.get(norm_label(self.headers.get(grid_col, "")))
+            if index is not None and index not in picked:
+                picked[index] = (grid_col, text)
+            elif clean_cell_text(text):
+                extra.append({"column": self.headers.get(grid_col, ""), "raw": text})
+        if len(picked) != len(spec.columns):
+            return None
+        if extra:
+            self.out.extras.append({"table": row.table.index, "page": row.page, "label": row.text,
+                                    "cells": extra, "note": "cells under non-standard columns"})
+        return [picked[i] for i in range(len(spec.columns))]
 
 
 # Table C printed one group per row (行政复议 / 未经复议直接起诉 / 复议后起诉), five cells each.

@@ -77,3 +77,18 @@ def test_a_letter_in_the_report_column_is_not_a_report():
     report = parse(page(body, title="关于2023年政府信息公开工作要点落实情况的函"), name="q.html")
     assert report.format == "NOT_A_REPORT"
     assert report.signature_date == "2023-12-10"
+
+
+def test_an_extra_subtotal_column_is_mapped_by_its_headers_and_kept_as_extra():
+    header = "<tr><td rowspan=2>（本列数据的勾稽关系为…）</td><td rowspan=2>自然人</td><td colspan=6>法人或其他组织</td><td rowspan=2>总计</td></tr>" \
+             "<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>小计</td></tr>"
+    rows = "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{c}</td>" for c in cells.split("|")) + "</tr>"
+                   for label, cells in [("一、本年新收政府信息公开申请数量", "5|1|0|0|0|1|2|7"),
+                                        ("二、上年结转政府信息公开申请数量", "0|0|0|0|0|0|0|0")])
+    a = table([("信息内容", "本年制发件数|本年废止件数|现行有效件数"), ("规章", "0|0|0")])
+    report = parse(page(a + f"<table>{header}{rows}</table>"), name="q.html")
+    assert report.values["applications.new.natural_person"] == 5
+    assert report.values["applications.new.org_other"] == 1
+    assert report.values["applications.new.total"] == 7
+    assert any(e.get("note") == "cells under non-standard columns" and e["cells"][0]["column"] == "小计"
+               for e in report.extras)
