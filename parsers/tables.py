@@ -307,8 +307,13 @@ class GridMapper:
         """The row's data cells for the spec's columns: trims label-zone blanks and phantom cells."""
         width = len(spec.columns)
         data = list(row.data)
-        while len(data) > width and not clean_cell_text(data[0][1]):
-            data.pop(0)
+        while len(data) > width:  # blanks left over from the label zone (front) or row padding (end)
+            if not clean_cell_text(data[0][1]):
+                data.pop(0)
+            elif not clean_cell_text(data[-1][1]):
+                data.pop()
+            else:
+                break
         if len(data) > width and spec.table == "B":
             by_header = self._by_headers(spec, row, data)
             if by_header is not None:

@@ -251,17 +251,20 @@ def _tab_cells(line: str) -> Optional[list[str]]:
     cells = [cell.strip() for cell in line.split("\t")]
     while cells and not cells[-1]:
         cells.pop()
-    while cells and not cells[0]:
-        cells.pop(0)
-    if len(cells) < 2:
+    # leading empty cells stay: blank first cells (自然人 left empty) or the merged label column of
+    # a sub-row; dropping them would shift every number to the left (the table mapper trims
+    # surplus blanks against the row's known width)
+    if len([c for c in cells if c]) < 2:
         return None
     return cells
 
 
 def _make_table(block: list[list[str]], index: int, pages: list[Optional[int]]) -> Table:
-    rows = [[""] + cells if _unlabelled(cells) else cells for cells in block]
+    # a row without a label gets an absent (None) label position, and short rows are padded with
+    # absent positions: cells that were never printed must not read as blank cells of the table
+    rows: list[list[Optional[str]]] = [[None, *cells] if _unlabelled(cells) else list(cells) for cells in block]
     width = max(len(row) for row in rows)
-    grid: list[list[Optional[str]]] = [row + [""] * (width - len(row)) for row in rows]
+    grid: list[list[Optional[str]]] = [row + [None] * (width - len(row)) for row in rows]
     spans_pages = len(set(pages)) > 1
     return Table(rows=grid, page=pages[0], index=index, row_pages=list(pages) if spans_pages else None)
 

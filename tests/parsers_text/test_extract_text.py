@@ -62,10 +62,10 @@ def test_pipe_tables_are_faithful_grids() -> None:
     extraction = read(text)
     first, second = extraction.tables
     assert first.rows[:2] == [
-        ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数", "", "", "", ""],
-        ["规章", "0", "0", "0", "", "", "", ""],
-    ]
-    assert first.rows[2][:8] == ["", "0", "1", "0", "0", "0", "0", "1"]  # unlabelled row: empty label cell
+        ["信息内容", "本年制发件数", "本年废止件数", "现行有效件数", None, None, None, None],
+        ["规章", "0", "0", "0", None, None, None, None],
+    ]  # positions never printed are absent (None), not blank cells
+    assert first.rows[2][:8] == [None, "0", "1", "0", "0", "0", "0", "1"]  # unlabelled row: absent label cell
     assert first.rows[3][:3] == ["四、结转", "1", ""]  # empty pipe cell kept
     assert all(len(row) == len(first.rows[0]) for row in first.rows)  # a dense grid
     assert (first.page, second.page, second.index) == (1, 2, 1)
