@@ -18,7 +18,6 @@ from typing import Optional
 from parsers.errors import ParseError
 from parsers.limits import Limits
 from parsers.model import Extraction, Table
-from parsers.numbers import is_value_cell
 
 TEXT_MEDIA_TYPE = "text/plain"
 
@@ -260,15 +259,11 @@ def _tab_cells(line: str) -> Optional[list[str]]:
 
 
 def _make_table(block: list[list[str]], index: int, pages: list[Optional[int]]) -> Table:
-    # a row without a label gets an absent (None) label position, and short rows are padded with
-    # absent positions: cells that were never printed must not read as blank cells of the table
-    rows: list[list[Optional[str]]] = [[None, *cells] if _unlabelled(cells) else list(cells) for cells in block]
+    # rows are kept as printed (a row without a label simply starts with its numbers) and short
+    # rows are padded with absent positions: cells never printed must not read as blank cells
+    rows: list[list[Optional[str]]] = [list(cells) for cells in block]
     width = max(len(row) for row in rows)
     grid: list[list[Optional[str]]] = [row + [None] * (width - len(row)) for row in rows]
     spans_pages = len(set(pages)) > 1
     return Table(rows=grid, page=pages[0], index=index, row_pages=list(pages) if spans_pages else None)
 
-
-def _unlabelled(cells: list[str]) -> bool:
-    """A data row without a label: every cell a number, placeholder or blank, at least one filled."""
-    return any(cell for cell in cells) and all(is_value_cell(cell) for cell in cells)
