@@ -60,3 +60,19 @@ def test_column_labels_are_the_headers_printed_above_each_cell():
     assert report.cells["active_disclosure.administrative_fees.amount_10k_yuan"].col_label.startswith("本年收费金额")
     assert report.cells["applications.new.org_research"].col_label == "科研机构"
     assert report.cells["review_litigation.litigation_direct.pending"].col_label == "尚未审结"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blank_cells_and_single_other_rows_survive_every_format(seed):
+    """Random value sets with blank cells (null) and （六） printed as one row, in six formats."""
+    rng = random.Random(1000 + seed)
+    fmt = rng.choice(["F2021", "F2019"])
+    single = fmt == "F2021" and rng.random() < 0.4
+    values = random_values(fmt, rng, big=rng.random() < 0.3, single_other_row=single,
+                           blank_ratio=rng.choice([0.2, 0.5]))
+    spec = ReportSpec(agency="攀枝花市仁和区前进镇人民政府", year=2023 if fmt == "F2021" else 2020, fmt=fmt,
+                      values=values, single_other_row=single)
+    want = {k: json_number(v) for k, v in expected_record(spec)["values"].items()}
+    for kind in ("html", "pdf", "docx", "xlsx", "txt", "md"):
+        report = parse(render(spec, kind), name=f"r.{kind}")
+        assert {k: json_number(v) for k, v in report.values.items()} == want, kind
