@@ -41,6 +41,9 @@ LOCAL_SIMULATOR_SETTINGS: dict[str, Any] = {
 RegistryArg = Union[str, Path, Iterable[dict[str, Any]], None]
 
 
+EXIT_JOBDIR_BUSY = 75  # EX_TEMPFAIL: another crawl holds the JOBDIR; try again later
+
+
 @dataclass
 class CrawlResult:
     """What a crawl did (read from the child's summary)."""
@@ -52,6 +55,9 @@ class CrawlResult:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     blocked_hosts: dict[str, str] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    monitors: list[dict[str, Any]] = field(default_factory=list)  # failed Spidermon monitors
+    jobdir_start: Optional[str] = None  # fresh | resume | recovered (with --jobdir)
+    worker: Optional[str] = None  # distributed mode: this process's id on the frontier
     db_url: str = ""
     archive_dir: str = ""
     log: str = ""
@@ -61,10 +67,109 @@ class CrawlResult:
         return self.returncode == 0 and self.finish_reason == "finished"
 
     @property
+    def busy(self) -> bool:
+        """The JOBDIR was held by another crawl: nothing was done."""
+        return self.returncode == EXIT_JOBDIR_BUSY
+
+    @property
     def needs_attention(self) -> bool:
-        """Blocked hosts, failed sources or fetch errors: something a person should look at."""
-        return (not self.ok or bool(self.blocked_hosts) or bool(self.failures)
-                or any(s.get("outcome") not in ("ok",) for s in self.sources.values()))
+        """Blocked hosts, failed sources, fetch errors or failed monitors: worth a person's look.
+
+        Sources marked ``not_seen`` (fetched by another process of a distributed crawl) are not.
+        """
+        return (not self.ok or bool(self.blocked_hosts) or bool(self.failures) or bool(self.monitors)
+                or any(s.get("outcome") not in ("ok", "not_seen") for s in self.sources.values()))
+
+
+class CrawlProcess:
+    """A crawl running in a child process (see :func:`start_crawl`); ``wait()`` for its result.
+
+    The child runs in its own session, so a terminal's Ctrl-C or systemd's SIGTERM reaches it
+    exactly once, forwarded by :meth:`wait` (Scrapy stops gracefully on the first signal and
+    saves its JOBDIR; a second one forces an unclean stop).
+    """
+
+    def __init__(self, popen: subprocess.Popen, tmp: tempfile.TemporaryDirectory, summary_file: Path,
+                 capture_log: bool) -> None:
+        self.popen = popen
+        self._tmp = tmp
+        self._summary_file = summary_file
+        self._capture_log = capture_log
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def send_signal(self, signum: int) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signum)
+
+    def wait(self, timeout: Optional[float] = None) -> CrawlResult:
+        import signal
+        import threading
+
+        forwarding = threading.current_thread() is threading.main_thread()
+        previous = {}
+        if forwarding:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, lambda n, _f: self.send_signal(n))
+        try:
+            log_bytes, _ = self.popen.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            log_bytes, _ = self.popen.communicate()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        log = log_bytes.decode("utf-8", "replace") if self._capture_log and log_bytes else ""
+        summary = {}
+        if self._summary_file.exists():
+            summary = json.loads(self._summary_file.read_text(encoding="utf-8"))
+        self._tmp.cleanup()
+        return CrawlResult(returncode=self.popen.returncode, log=log, **summary)
+
+
+def start_crawl(*, registry: RegistryArg = None, sources: Optional[Iterable[str]] = None,
+                start_url: Optional[str] = None, platform: Optional[str] = None,
+                agency: Optional[str] = None, db_url: Optional[str] = None,
+                archive_dir: Optional[Union[str, Path]] = None, jobdir: Optional[Union[str, Path]] = None,
+                settings: Optional[dict[str, Any]] = None, redis_url: Optional[str] = None,
+                redis_prefix: Optional[str] = None, capture_log: bool = True,
+                env: Optional[dict[str, str]] = None) -> CrawlProcess:
+    """Start a crawl in a child process and return at once (tests use it to stop crawls midway).
+
+    ``redis_url`` (or ``XXGK_REDIS_URL`` in the environment) selects distributed mode: the crawl
+    joins the shared frontier named by ``redis_prefix``.
+    """
+    tmp = tempfile.TemporaryDirectory(prefix="xxgk-crawl-")
+    tmp_path = Path(tmp.name)
+    registry_file: Optional[str] = None
+    if registry is not None and not isinstance(registry, (str, Path)):
+        registry_file = str(tmp_path / "registry.json")
+        Path(registry_file).write_text(json.dumps({"sources": list(registry)}, ensure_ascii=False),
+                                       encoding="utf-8")
+    elif registry is not None:
+        registry_file = str(Path(registry).resolve())
+    overrides = dict(settings or {})
+    if redis_url:
+        overrides["XXGK_REDIS_URL"] = redis_url
+    if redis_prefix:
+        overrides["XXGK_REDIS_PREFIX"] = redis_prefix
+    spec = {"registry": registry_file, "sources": list(sources or []), "start_url": start_url,
+            "platform": platform, "agency": agency, "db_url": db_url,
+            "archive_dir": str(archive_dir) if archive_dir else None,
+            "jobdir": str(Path(jobdir).resolve()) if jobdir else None, "settings": overrides,
+            "summary": str(tmp_path / "summary.json")}
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    child_env = dict(env if env is not None else os.environ)
+    child_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), child_env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    child_env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    popen = subprocess.Popen([sys.executable, "-m", "crawler.crawl", str(spec_file)], env=child_env,
+                             cwd=os.getcwd(), start_new_session=True,
+                             stdout=subprocess.PIPE if capture_log else None,
+                             stderr=subprocess.STDOUT if capture_log else None)
+    return CrawlProcess(popen, tmp, Path(spec["summary"]), capture_log)
 
 
 def run_crawl(*, registry: RegistryArg = None, sources: Optional[Iterable[str]] = None,
@@ -72,47 +177,67 @@ def run_crawl(*, registry: RegistryArg = None, sources: Optional[Iterable[str]] 
               agency: Optional[str] = None, db_url: Optional[str] = None,
               archive_dir: Optional[Union[str, Path]] = None, jobdir: Optional[Union[str, Path]] = None,
               settings: Optional[dict[str, Any]] = None, timeout: Optional[float] = None,
-              capture_log: bool = True) -> CrawlResult:
+              capture_log: bool = True, redis_url: Optional[str] = None,
+              redis_prefix: Optional[str] = None) -> CrawlResult:
     """Crawl in a child process and return its summary. ``registry`` may be a file or a list of
     dicts (e.g. ``Simulator.registry_entries()``); ``settings`` override Scrapy/xxgk settings."""
-    with tempfile.TemporaryDirectory(prefix="xxgk-crawl-") as tmp:
-        tmp_path = Path(tmp)
-        registry_file: Optional[str] = None
-        if registry is not None and not isinstance(registry, (str, Path)):
-            registry_file = str(tmp_path / "registry.json")
-            Path(registry_file).write_text(json.dumps({"sources": list(registry)}, ensure_ascii=False),
-                                           encoding="utf-8")
-        elif registry is not None:
-            registry_file = str(Path(registry).resolve())
-        spec = {"registry": registry_file, "sources": list(sources or []), "start_url": start_url,
-                "platform": platform, "agency": agency, "db_url": db_url,
-                "archive_dir": str(archive_dir) if archive_dir else None,
-                "jobdir": str(jobdir) if jobdir else None, "settings": settings or {},
-                "summary": str(tmp_path / "summary.json")}
-        spec_file = tmp_path / "spec.json"
-        spec_file.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        env.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
-        completed = subprocess.run([sys.executable, "-m", "crawler.crawl", str(spec_file)], env=env,
-                                   cwd=os.getcwd(), timeout=timeout,
-                                   stdout=subprocess.PIPE if capture_log else None,
-                                   stderr=subprocess.STDOUT if capture_log else None)
-        log = completed.stdout.decode("utf-8", "replace") if capture_log and completed.stdout else ""
-        summary_file = Path(spec["summary"])
-        summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.exists() else {}
-    return CrawlResult(returncode=completed.returncode, log=log, **summary)
+    return start_crawl(registry=registry, sources=sources, start_url=start_url, platform=platform,
+                       agency=agency, db_url=db_url, archive_dir=archive_dir, jobdir=jobdir,
+                       settings=settings, redis_url=redis_url, redis_prefix=redis_prefix,
+                       capture_log=capture_log).wait(timeout)
 
 
 # ---------------------------------------------------------------------------- the child process
 def _child(spec_path: str) -> int:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    if not spec.get("jobdir"):
+        return _crawl_in_child(spec, jobdir_start=None)
+    from crawler import jobdir
+
+    try:
+        with jobdir.locked(spec["jobdir"]) as root:
+            state = jobdir.prepare(root)
+            if state["start"] == "recovered":
+                _record_killed_run(spec, state.get("previous_run_id"))
+            jobdir.mark_running(root)
+            code = _crawl_in_child(spec, jobdir_start=state["start"])
+            summary = json.loads(Path(spec["summary"]).read_text(encoding="utf-8"))
+            jobdir.finish(root, summary.get("finish_reason", ""))
+            return code
+    except jobdir.JobDirBusy as exc:
+        print(f"xxgk crawl: {exc}", file=sys.stderr)
+        return EXIT_JOBDIR_BUSY
+
+
+def _record_killed_run(spec: dict[str, Any], run_id: Optional[int]) -> None:
+    """The crawl before this one died in this JOBDIR: mark its run record ``killed``."""
+    if not run_id:
+        return
+    from crawler.config import resolve_db_url
+    from crawler.db.session import open_database, transaction
+    from crawler.monitoring import mark_run_killed
+
+    try:
+        with transaction(open_database(resolve_db_url(spec.get("db_url")))) as session:
+            mark_run_killed(session, run_id)
+    except Exception as exc:  # noqa: BLE001 - the record only; the crawl goes on
+        print(f"xxgk crawl: could not mark run {run_id} as killed: {exc}", file=sys.stderr)
+
+
+def _crawl_in_child(spec: dict[str, Any], jobdir_start: Optional[str]) -> int:
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    from crawler.frontier import distributed_settings
+    from crawler.monitoring import outcomes_for_run
+
     settings = get_project_settings()
     for key, value in (spec.get("settings") or {}).items():
         settings.set(key, value, priority="cmdline")
+    redis_url = settings.get("XXGK_REDIS_URL")
+    if redis_url:  # distributed mode, also when switched by -s rather than the environment
+        for key, value in distributed_settings(redis_url, settings.get("XXGK_REDIS_PREFIX")).items():
+            settings.set(key, value, priority="cmdline")
     if spec.get("registry"):
         settings.set("XXGK_REGISTRY", spec["registry"], priority="cmdline")
     if spec.get("db_url"):
@@ -133,13 +258,17 @@ def _child(spec_path: str) -> int:
     import resource
 
     stats["xxgk/peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = spider.source_report() if spider is not None else {}
     summary = {
         "run_id": getattr(spider, "run_id", None),
         "finish_reason": str(stats.get("finish_reason", "")),
         "stats": json.loads(json.dumps(stats, default=str)),
-        "sources": spider.source_report() if spider is not None else {},
+        "sources": outcomes_for_run(report, distributed=bool(redis_url)),
         "blocked_hosts": dict(getattr(spider, "blocked_hosts", {})),
         "failures": list(getattr(spider, "failures", [])),
+        "monitors": list(getattr(crawler, "xxgk_monitor_failures", [])),
+        "jobdir_start": jobdir_start,
+        "worker": getattr(crawler, "xxgk_worker_id", None),
         "db_url": store.db_url if store else "",
         "archive_dir": str(store.archive_dir) if store else "",
     }

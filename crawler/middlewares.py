@@ -17,6 +17,7 @@ crawler off private networks.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import zlib
 from typing import Any, Iterable, Optional
@@ -27,6 +28,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("http", "https")
 _CHALLENGE_STATUSES = {412: "412 challenge (Ruishu-like)", 521: "521 cookie challenge (Jiasule-like)",
@@ -42,6 +45,18 @@ ANTI_BOT_SHELL_BYTES = 4096
 
 class ScopeError(IgnoreRequest):
     """A request outside the crawl's scope (dropped, counted, never sent)."""
+
+
+class BlockedHostError(IgnoreRequest):
+    """A request to a host already recorded as blocked (not sent)."""
+
+
+class ChallengeError(IgnoreRequest):
+    """A WAF challenge answered: the host is recorded as blocked."""
+
+
+class RedirectLoopError(IgnoreRequest):
+    """A redirect back to a URL of the same redirect chain."""
 
 
 # ------------------------------------------------------------------------------------ addresses
@@ -67,6 +82,15 @@ def address_refusal(address: str, allowed: Iterable[ipaddress._BaseNetwork]) -> 
     return None
 
 
+# host name -> why the resolver refused it (Twisted turns the refusal into a bare "no results")
+RESOLVER_REFUSALS: dict[str, str] = {}
+
+
+def resolver_refusal(host: Optional[str]) -> Optional[str]:
+    """Why :class:`ScopedResolver` refused to connect to ``host`` in this process, if it did."""
+    return RESOLVER_REFUSALS.get((host or "").lower())
+
+
 class ScopedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing names that resolve to private/loopback/link-local
     addresses unless the network is in ``XXGK_ALLOW_PRIVATE_NETWORKS``."""
@@ -89,6 +113,10 @@ class ScopedResolver(CachingThreadedResolver):
         def check(address: str) -> str:
             refusal = address_refusal(address, self.allowed)
             if refusal:
+                # Twisted reports any resolver error as "no results for hostname lookup", so the
+                # reason is logged and counted here, where it is known
+                logger.warning("%s resolves to a %s: refused by the crawl's scope", name, refusal)
+                RESOLVER_REFUSALS[name.lower()] = f"{name} resolves to a {refusal}: refused by the crawl's scope"
                 raise DNSLookupError(f"{name} resolves to a {refusal}: refused by the crawl's scope")
             return address
 
@@ -120,7 +148,8 @@ class ScopeMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        reason = self.refusal(request, spider or self.crawler.spider)
+        spider = spider or self.crawler.spider  # Scrapy >= 2.13 no longer passes the spider
+        reason = self.refusal(request, spider)
         if reason:
             self.stats.inc_value("xxgk/scope/refused")
             if spider is not None and hasattr(spider, "note_out_of_scope"):
@@ -160,7 +189,7 @@ class BlockedHostMiddleware:
         host = urlsplit(request.url).netloc.lower()
         if host in blocked:
             self.crawler.stats.inc_value("xxgk/blocked/skipped_requests")
-            raise IgnoreRequest(f"host {host} is blocked ({blocked[host]}); not requested")
+            raise BlockedHostError(f"host {host} is blocked ({blocked[host]}); not requested")
         return None
 
 
@@ -201,7 +230,7 @@ class ChallengeMiddleware:
         if hasattr(spider, "mark_blocked"):
             spider.mark_blocked(host, reason, request)
         self.crawler.stats.inc_value("xxgk/blocked/challenges")
-        raise IgnoreRequest(f"host {host} answered with a {reason}; recorded as blocked")
+        raise ChallengeError(f"host {host} answered with a {reason}; recorded as blocked")
 
 
 # ------------------------------------------------------------------------------------ archive
@@ -275,7 +304,13 @@ class RetryAfterMiddleware:
             return response
         wait = _retry_after_seconds(response.headers.get(b"Retry-After"))
         times = request.meta.get("xxgk_retry_after", 0)
-        if wait is None or wait > self.max_wait or times >= self.max_times:
+        if wait is not None and wait > self.max_wait:
+            # told to come back much later: retrying now would hammer the server; give up on this
+            # URL for this run (recorded as a failure with its status) instead
+            request.meta["dont_retry"] = True
+            self.crawler.stats.inc_value("xxgk/retry_after/too_long")
+            return response
+        if wait is None or times >= self.max_times:
             return response
         import asyncio
 
@@ -306,7 +341,11 @@ def _retry_after_seconds(value: Optional[bytes]) -> Optional[float]:
 class SelfRedirectMiddleware:
     """A redirect to the very same URL that sets a cookie (openresty CT6T style) is retried once
     or twice with the cookie — what any cookie-keeping client does; Scrapy's duplicate filter would
-    otherwise drop the repeated URL. No script is run, nothing is computed."""
+    otherwise drop the repeated URL. No script is run, nothing is computed.
+
+    A redirect back to an earlier URL of the same chain (A → B → A) is a loop: it is cut here and
+    raised as :class:`RedirectLoopError`, so that the spider records it (the duplicate filter would
+    otherwise drop the repeated URL silently). Chains of distinct URLs end at REDIRECT_MAX_TIMES."""
 
     MAX_TIMES = 2
 
@@ -324,6 +363,8 @@ class SelfRedirectMiddleware:
 
         target = urljoin(request.url, location.decode("latin-1"))
         times = request.meta.get("xxgk_self_redirects", 0)
+        if target != request.url and target in (request.meta.get("redirect_urls") or []):
+            raise RedirectLoopError(f"redirect loop: {request.url} redirects back to {target}")
         if target != request.url or times >= self.MAX_TIMES:
             return response
         retry = request.replace(dont_filter=True)

@@ -59,13 +59,28 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ChallengeMiddleware": 955,
     "crawler.middlewares.SelfRedirectMiddleware": 610,  # after cookies (700), before redirects (600)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees a 429
+    # distributed mode: process_exception runs last (after RetryMiddleware gave up): ack the lease
+    "crawler.frontier.LeaseAckDownloaderMiddleware": 5,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.DocumentPipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.pipelines.StoreExtension": 10,
+    "crawler.pipelines.StoreExtension": 10,  # records the run; its spider_closed runs first
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,  # run-level monitors (crawler.monitoring)
+    "crawler.monitoring.HealthExtension": 600,  # per-source health rows + the monitors' verdicts
 }
+SPIDER_MIDDLEWARES = {
+    # distributed mode: ack a request's lease once its callback's output is scheduled (no-op otherwise)
+    "crawler.frontier.LeaseAckSpiderMiddleware": 990,
+}
+
+# Spidermon: run-level checks when the spider closes (failures stored with the run, exit 1)
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["crawler.monitoring.CrawlMonitorSuite"]
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+SPIDERMON_MAX_ERRORS = 0  # any ERROR in the log is worth a look
+SPIDERMON_MAX_DOWNLOADER_EXCEPTIONS = int(os.environ.get("XXGK_MAX_DOWNLOADER_EXCEPTIONS", "50"))
 
 # xxgk settings (each also settable with -s NAME=value)
 XXGK_REGISTRY = os.environ.get("XXGK_REGISTRY", "")  # YAML/JSON file; empty = the starter registry
@@ -77,3 +92,14 @@ XXGK_ARCHIVE_DURABLE = True  # fsync every payload (off only for throwaway bench
 XXGK_ALLOW_PRIVATE_NETWORKS: list[str] = [
     net for net in os.environ.get("XXGK_ALLOW_PRIVATE_NETWORKS", "").split(",") if net.strip()]
 XXGK_MAX_LISTING_DEPTH = 6  # shells, iframes and sub-columns followed below a column
+
+# Distributed mode (docs/operations.md): a shared Redis frontier (scrapy-redis scheduler and
+# duplicate filter) for several crawler processes; PostgreSQL in XXGK_DB, a shared XXGK_ARCHIVE.
+# Switched on by XXGK_REDIS_URL (environment, or ``-s XXGK_REDIS_URL=…`` through ``xxgk crawl``).
+XXGK_REDIS_URL = os.environ.get("XXGK_REDIS_URL", "")
+XXGK_REDIS_PREFIX = os.environ.get("XXGK_REDIS_PREFIX", "xxgk")  # one prefix = one frontier
+XXGK_REDIS_RESTART_AFTER = float(os.environ.get("XXGK_REDIS_RESTART_AFTER", "3600"))  # s after a finished crawl
+if XXGK_REDIS_URL:
+    from crawler.frontier import distributed_settings as _distributed_settings
+
+    globals().update(_distributed_settings(XXGK_REDIS_URL, XXGK_REDIS_PREFIX))

@@ -55,6 +55,26 @@ class CaptureResult:
 
 
 @dataclass
+class CaptureInput:
+    """One response to archive and record (the arguments of :func:`capture_response`)."""
+
+    url: str
+    status: int
+    headers: Headers
+    body: Body
+    is_document: bool = False
+    method: str = "GET"
+    request_headers: Headers = None
+    request_body: bytes = b""
+    final_url: Optional[str] = None
+    media_type: Optional[str] = None
+    referrer_url: Optional[str] = None
+    run_id: Optional[int] = None
+    source_id: Optional[int] = None
+    fetched_at: Optional[datetime] = None
+
+
+@dataclass
 class StoreResult:
     """What :func:`store_report` did."""
 
@@ -169,6 +189,74 @@ def capture_response(session: Session, archive: Archive, *, url: str, status: in
     return CaptureResult(capture=capture, document=document, archived=archived)
 
 
+def archive_captures(session: Session, archive: Archive, inputs: Sequence[CaptureInput]
+                     ) -> list[ArchivedResponse]:
+    """Archive many responses as one batch: when this returns, all their bytes are durable.
+
+    The first half of :func:`capture_responses`, apart so that a writer whose row insert fails can
+    retry the rows without archiving the bytes twice. A payload seen twice in the batch is written
+    once; the second capture is a revisit of the first.
+    """
+    first_seen: dict[str, tuple[str, datetime]] = {}
+
+    def refers_to(sha: str) -> Optional[tuple[str, datetime]]:
+        return first_seen.get(sha) or earlier_capture_of(session, sha)
+
+    archived = []
+    with archive.batch():
+        for item in inputs:
+            item.headers = materialize_headers(item.headers)  # may be one-shot iterators
+            item.request_headers = materialize_headers(item.request_headers)
+            result = archive.archive_response(
+                item.url, item.status, item.headers, item.body, method=item.method,
+                request_headers=item.request_headers, request_body=item.request_body,
+                fetched_at=item.fetched_at, refers_to=refers_to)
+            if not result.is_revisit:
+                first_seen.setdefault(result.sha256, (result.url, result.fetched_at))
+            archived.append(result)
+    return archived
+
+
+def record_archived_captures(session: Session, inputs: Sequence[CaptureInput],
+                             archived: Sequence[ArchivedResponse]) -> list[CaptureResult]:
+    """Capture rows (and documents) for responses :func:`archive_captures` made durable.
+
+    One INSERT for all the captures and one for all the documents, instead of a round of
+    SELECT/INSERT/flush per response; the rows are those :func:`capture_response` would write.
+    """
+    ids = [a.response.record_id for a in archived]
+    existing = {c.warc_record_id: c for c in session.scalars(
+        select(Capture).where(Capture.warc_record_id.in_(ids)))} if ids else {}
+    captures = []
+    for item, result in zip(inputs, archived):
+        capture = existing.get(result.response.record_id)
+        if capture is None:
+            capture = _capture_row(url=item.url, archived=result, status=item.status, method=item.method,
+                                   request_headers=item.request_headers, response_headers=item.headers,
+                                   final_url=item.final_url, media_type=item.media_type,
+                                   referrer_url=item.referrer_url, run_id=item.run_id,
+                                   source_id=item.source_id)
+            session.add(capture)
+        captures.append(capture)
+    session.flush()
+    wanted = [(item, result) for item, result in zip(inputs, archived)
+              if item.is_document and 200 <= item.status < 300]
+    documents = ensure_documents(session, [(r.sha256, r.size, item.media_type or _media_type(headers_dict(item.headers)),
+                                            r.fetched_at) for item, r in wanted])
+    results = []
+    for item, result, capture in zip(inputs, archived, captures):
+        if item.status == 304:
+            _mark_not_modified(session, capture)
+        document = documents.get(result.sha256) if item.is_document and 200 <= item.status < 300 else None
+        results.append(CaptureResult(capture=capture, document=document, archived=result))
+    return results
+
+
+def capture_responses(session: Session, archive: Archive, inputs: Sequence[CaptureInput]) -> list[CaptureResult]:
+    """:func:`capture_response` for many responses: one archive batch, then the rows in bulk."""
+    return record_archived_captures(session, inputs, archive_captures(session, archive, inputs))
+
+
 def record_capture(session: Session, *, url: str, archived: Optional[ArchivedResponse] = None,
                    status: Optional[int] = None, method: str = "GET", request_headers: Headers = None,
                    response_headers: Headers = None, final_url: Optional[str] = None,
@@ -184,6 +272,20 @@ def record_capture(session: Session, *, url: str, archived: Optional[ArchivedRes
         existing = session.scalar(select(Capture).where(Capture.warc_record_id == archived.response.record_id))
         if existing is not None:
             return existing
+    capture = _capture_row(url=url, archived=archived, status=status, method=method,
+                           request_headers=request_headers, response_headers=response_headers,
+                           final_url=final_url, media_type=media_type, referrer_url=referrer_url,
+                           run_id=run_id, source_id=source_id, error=error, fetched_at=fetched_at)
+    session.add(capture)
+    session.flush()
+    return capture
+
+
+def _capture_row(*, url: str, archived: Optional[ArchivedResponse], status: Optional[int], method: str,
+                 request_headers: Headers, response_headers: Headers, final_url: Optional[str],
+                 media_type: Optional[str], referrer_url: Optional[str], run_id: Optional[int],
+                 source_id: Optional[int], error: Optional[str] = None,
+                 fetched_at: Optional[datetime] = None) -> Capture:
     response_map = headers_dict(response_headers)
     capture = Capture(
         url=url, final_url=final_url or url, method=method.upper(), status=status,
@@ -200,8 +302,6 @@ def record_capture(session: Session, *, url: str, archived: Optional[ArchivedRes
         capture.warc_offset = archived.response.offset
         capture.warc_length = archived.response.length
         capture.warc_record_id = archived.response.record_id
-    session.add(capture)
-    session.flush()
     return capture
 
 
@@ -229,6 +329,24 @@ def ensure_document(session: Session, sha256: str, *, size: int, media_type: Opt
         document = session.scalar(select(Document).where(Document.sha256 == sha256))
     assert document is not None
     return document
+
+
+def ensure_documents(session: Session, documents: Sequence[tuple[str, int, Optional[str], Optional[datetime]]]
+                     ) -> dict[str, Document]:
+    """:func:`ensure_document` for many (sha256, size, media type, first seen): one INSERT … ON
+    CONFLICT DO NOTHING for all, one SELECT back. The first mention of a sha256 wins."""
+    if not documents:
+        return {}
+    rows: dict[str, dict[str, Any]] = {}
+    for sha256, size, media_type, first_seen in documents:
+        rows.setdefault(sha256, {"sha256": sha256, "size": size, "media_type": media_type,
+                                 "first_seen": first_seen or utcnow(), "parse_status": "pending",
+                                 "attempts": 0})
+    known = set(session.scalars(select(Document.sha256).where(Document.sha256.in_(list(rows)))))
+    new = [row for sha, row in rows.items() if sha not in known]
+    if new:
+        _insert_ignore_many(session, Document, new, ["sha256"])
+    return {d.sha256: d for d in session.scalars(select(Document).where(Document.sha256.in_(list(rows))))}
 
 
 def claim_pending_documents(session: Session, worker_id: str, limit: int = 1, *,
@@ -630,6 +748,18 @@ def _insert_ignore(session: Session, model: type, values: Mapping[str, Any], uni
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise StoreError(f"unsupported database: {dialect}")
     session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique))
+
+
+def _insert_ignore_many(session: Session, model: type, rows: list[dict[str, Any]], unique: list[str]) -> None:
+    """:func:`_insert_ignore` for many rows in one executemany."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise StoreError(f"unsupported database: {dialect}")
+    session.execute(insert(model).on_conflict_do_nothing(index_elements=unique), rows)
 
 
 def report_values(session: Session, report_id: int) -> dict[str, Optional[int | Decimal]]:

@@ -16,7 +16,8 @@ COMMAND_MODULES: dict[str, list[str]] = {
     "crawler.cli.db_cmd": ["db", "verify", "chain", "reparse"],
     "crawler.cli.lookup_cmd": ["agency", "resolve_agencies", "report", "history", "flags", "coverage", "export", "serve"],
     "crawler.cli.simulate_cmd": ["simulate"],
-    "crawler.cli.crawl_cmd": ["crawl", "demo"],
+    "crawler.cli.crawl_cmd": ["crawl", "demo", "work"],
+    "crawler.cli.status_cmd": ["status"],
 }
 
 

@@ -286,3 +286,34 @@ def format_number(value: Any) -> Optional[str]:
     if not number.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
     return format(number, "f")
+
+
+class SourceHealth(Base):
+    """How one source fared in one crawl run: what the monitoring (``xxgk status``) reads.
+
+    Crawl-side counters are written when the run closes; ``changed_reports`` and
+    ``parse_failures`` depend on the parse workers and are refreshed after they ran. ``outcome``:
+    ok | empty | failed | blocked | not_seen (a distributed run where other processes fetched
+    this source) | killed.
+    """
+
+    __tablename__ = "source_health"
+    __table_args__ = (UniqueConstraint("run_id", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    listing_pages: Mapped[int] = mapped_column(Integer, default=0)
+    reports_found: Mapped[int] = mapped_column(Integer, default=0)  # report links that passed the title filter
+    documents: Mapped[int] = mapped_column(Integer, default=0)  # report documents queued for parsing
+    new_documents: Mapped[int] = mapped_column(Integer, default=0)  # first seen in this run
+    changed_reports: Mapped[int] = mapped_column(Integer, default=0)  # changed after publication
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    parse_failures: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # every counter, blocked hosts
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[CrawlRun] = relationship()
+    source: Mapped[Source] = relationship()

@@ -11,7 +11,8 @@ Usage (tests of issue 7)::
 be tested; ``None`` means always. Kinds and their parameters:
 
 =================  ==========================================================================
-status             answer ``status`` (500, 502, 503...) with a small error page
+status             answer ``status`` (500, 502, 503, 412, 429...) with a small error page (or ``body``);
+                   ``retry_after`` adds a Retry-After header, ``headers`` any others
 timeout            wait ``seconds`` (default 60) before answering normally (a client timeout)
 reset              close the connection with a TCP RST before any byte
 truncate           send Content-Length of the full body but only ``fraction`` (0.5) of it
@@ -21,7 +22,11 @@ content_type       send ``content_type`` instead of the real one; ``None`` omits
 error_shell        200 with a small 「系统繁忙」 page instead of the content
 huge               200 with ``size`` bytes (default 50 MB) of HTML streamed in chunks
 endless            200 listing page that always links one more page (page N links page N+1)
+                   and announces ``count_page`` pages to pager scripts (default N+2)
 slow               answer normally after ``seconds`` (default 5)
+body               serve ``body`` (bytes) as ``content_type`` instead: hostile documents
+robots             serve ``text`` as the file (use on "/robots.txt": Disallow rules on any site)
+disposition        add ``Content-Disposition: value`` to the real answer (hostile file names)
 =================  ==========================================================================
 """
 
@@ -33,7 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 FAULT_KINDS = ("status", "timeout", "reset", "truncate", "redirect_loop", "redirect_offsite",
-               "content_type", "error_shell", "huge", "endless", "slow")
+               "content_type", "error_shell", "huge", "endless", "slow", "robots", "disposition",
+               "body")
 
 
 @dataclass

@@ -41,6 +41,9 @@ class World:
         self.items: dict[int, Item] = {}
         self._next_id = 100000
         self._used_names: set[str] = set()
+        # (agency, year) of every report created: one agency publishes one report a year, so a
+        # generated report never collides with a corpus report (or another site's) of the same pair
+        self.report_pairs: set[tuple[str, int]] = set()
 
     def rng(self, *scope: object) -> random.Random:
         """An independent generator per scope, so adding one site never reshuffles another."""
@@ -105,6 +108,7 @@ class World:
                     kind="report", year=year, published=published, fmt=self.fmt_for(year), form=form,
                     file_kind=file_kind)
         self.items[item.item_id] = item
+        self.report_pairs.add((agency.name, year))
         return item
 
     def negative(self, site: str, column: str, agency: Agency, year: int, rng: random.Random,
@@ -134,6 +138,8 @@ class World:
                     kind=kind, year=year, published=published, form=form, file_kind=file_kind,
                     corpus_file=file_name)
         self.items[item.item_id] = item
+        if kind == "report" and year is not None:
+            self.report_pairs.add((agency.name, year))
         return item
 
     def column_items(self, site: str, column: str, agencies: list[Agency], count: int,
@@ -148,7 +154,8 @@ class World:
         years = list(years)
         items: list[Item] = []
         reports_wanted = max(1, round(count * (1 - negative_share)))
-        pairs = [(agency, year) for agency in agencies for year in years]
+        pairs = [(agency, year) for agency in agencies for year in years
+                 if (agency.name, year) not in self.report_pairs]
         for agency, year in pairs[:reports_wanted]:
             form, file_kind = _weighted(rng, kinds)
             items.append(self.report(site, column, agency, year, rng, form=form, file_kind=file_kind))

@@ -260,7 +260,17 @@ def fault_reply(site: "Site", request: SimRequest, fault: Fault) -> Optional[Rep
     p = fault.params
     if fault.kind == "status":
         code = int(p.get("status", 500))
-        return Reply.html(f"<html><body><h1>{code} {_REASONS.get(code, 'Error')}</h1></body></html>", status=code)
+        headers = dict(p.get("headers") or {})
+        if p.get("retry_after") is not None:
+            headers["Retry-After"] = str(p["retry_after"])
+        body = p.get("body") or f"<html><body><h1>{code} {_REASONS.get(code, 'Error')}</h1></body></html>"
+        return Reply.html(body, status=code, headers=headers)
+    if fault.kind == "body":
+        return Reply(body=bytes(p["body"]), content_type=p.get("content_type", "application/octet-stream"),
+                     headers=dict(p.get("headers") or {}))
+    if fault.kind == "robots":
+        return Reply(body=str(p.get("text", "User-agent: *\nDisallow: /\n")).encode("utf-8"),
+                     content_type="text/plain; charset=utf-8")
     if fault.kind == "reset":
         return Reply(action="reset")
     if fault.kind == "timeout":
@@ -280,7 +290,8 @@ def fault_reply(site: "Site", request: SimRequest, fault: Fault) -> Optional[Rep
     if fault.kind == "endless":
         page = int(request.query.get("page", "0"))
         links = "".join(f'<li><a href="./endless/t{page}_{i}.html">动态信息{page}-{i}</a></li>' for i in range(10))
-        return Reply.html(f"<html><body><ul>{links}</ul><script>var countPage = {page + 2};</script>"
+        count_page = int(p.get("count_page", page + 2))
+        return Reply.html(f"<html><body><ul>{links}</ul><script>var countPage = {count_page};</script>"
                           f'<a href="{request.path}?page={page + 1}">下一页</a></body></html>')
     return None
 
@@ -297,4 +308,7 @@ def fault_modify(reply: Reply, fault: Fault) -> Reply:
         reply.cacheable = False
     elif fault.kind == "slow":
         reply.delay = float(p.get("seconds", 5))
+    elif fault.kind == "disposition":
+        reply.headers["Content-Disposition"] = str(p.get("value", 'attachment; filename="../../etc/passwd"'))
+        reply.cacheable = False
     return reply

@@ -21,10 +21,12 @@ import scrapy
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import platforms, titles
 from crawler.items import DocumentItem
+from crawler.middlewares import BlockedHostError, ChallengeError, ScopeError, resolver_refusal
 from crawler.platforms import generic
 from crawler.platforms.base import is_document_url, is_image_url
 from crawler.registry import Source, adhoc_source, find_source, load_registry
@@ -32,6 +34,8 @@ from crawler.registry import Source, adhoc_source, find_source, load_registry
 _REJECT_ATTACHMENT = re.compile(r"解读|图解|一图读懂")
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/xml", b"application/xml")
 _PASS_META = ("source", "column_url")
+# a listing page that stands in for a document is an error page when it is this small
+FILE_SHELL_BYTES = 4096
 
 
 def _looks_binary(body: bytes) -> bool:
@@ -66,6 +70,8 @@ class ReportsSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ReportsSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_listing_depth = crawler.settings.getint("XXGK_MAX_LISTING_DEPTH", 4)
+        # endless pagination guard: listing pages requested per source (a column has 1-50)
+        spider.max_listing_pages = crawler.settings.getint("XXGK_MAX_LISTING_PAGES", 1000)
         if not spider.sources:
             spider.sources = spider._load_sources(spider._registry_arg or crawler.settings.get("XXGK_REGISTRY") or None)
         spider.by_name = {s.name: s for s in spider.sources}
@@ -97,6 +103,15 @@ class ReportsSpider(scrapy.Spider):
     def note_out_of_scope(self, request: Request, reason: str) -> None:
         self.per_source[request.meta.get("source", "")]["out_of_scope"] += 1
         self.logger.debug("out of scope: %s (%s)", request.url, reason)
+
+    def record_failure(self, request: Request, error: str, status: Optional[int] = None,
+                       url: Optional[str] = None) -> None:
+        """One failed URL in the run's summary (the capture row, if any, is already written)."""
+        source = request.meta.get("source", "")
+        self.per_source[source]["errors"] += 1
+        first_url = (request.meta.get("redirect_urls") or [request.url])[0]
+        self.failures.append({"url": url or first_url, "source": source, "error": error[:500],
+                              "status": status})
 
     def source_report(self) -> dict[str, dict[str, Any]]:
         """Per source: counters and an outcome (ok / blocked / failed / empty) for the run record."""
@@ -161,10 +176,25 @@ class ReportsSpider(scrapy.Spider):
                 request.meta["listing_depth"] = depth + 1
             else:
                 request.meta["listing_depth"] = depth
+            if not self._listing_allowed(response, source_name):
+                break
             for key in _PASS_META:
                 request.meta.setdefault(key, response.meta.get(key))
             request.meta.setdefault("referrer_url", response.url)
             yield request.replace(callback=self.parse_listing, errback=self.on_error)
+
+    def _listing_allowed(self, response: Response, source_name: str) -> bool:
+        """Endless pagination guard: at most XXGK_MAX_LISTING_PAGES listing requests per source."""
+        counts = self.per_source[source_name]
+        if counts["listing_requests"] + 1 >= self.max_listing_pages:  # the column page counts too
+            if not counts["listing_capped"]:
+                counts["listing_capped"] = 1
+                self.record_failure(response.request, f"listing page cap reached: {self.max_listing_pages} "
+                                    "listing pages (XXGK_MAX_LISTING_PAGES); endless pagination?",
+                                    url=response.meta.get("column_url") or response.url)
+            return False
+        counts["listing_requests"] += 1
+        return True
 
     def _listing(self, response: Response) -> platforms.Listing:
         declared = response.meta.get("platform") or ""
@@ -213,6 +243,9 @@ class ReportsSpider(scrapy.Spider):
                 yield self._follow_file(response, url, "image")
             if not images:
                 counts["details_without_report"] += 1
+                self.record_failure(response.request, "no report on the detail page (no report body, "
+                                    "no attachment: an error page or an empty shell?)",
+                                    status=response.status)
 
     def _follow_file(self, response: Response, url: str, role: str) -> Request:
         meta = {key: response.meta.get(key) for key in
@@ -229,6 +262,13 @@ class ReportsSpider(scrapy.Spider):
             return  # archived (every byte kept); the report is the detail page's own body
         if self._is_html(response) and generic.is_soft_404(response, response.text if isinstance(response, TextResponse) else ""):
             counts["soft_404"] += 1
+            self.record_failure(response.request, "soft 404: a 'not found' page with status 200",
+                                status=response.status)
+            return
+        if role != "detail" and self._is_error_page_for_file(response):
+            counts["error_pages"] += 1
+            self.record_failure(response.request, f"an HTML page of {len(response.body)} bytes instead of "
+                                "the linked file (an error page?)", status=response.status)
             return
         yield self._document_item(response, role)
 
@@ -243,6 +283,14 @@ class ReportsSpider(scrapy.Spider):
             listing_date=response.meta.get("listing_date"), title_year=response.meta.get("title_year"),
             title_agency=response.meta.get("title_agency"))
 
+    def _is_error_page_for_file(self, response: Response) -> bool:
+        """A link to a file (.pdf, .doc...) answered by a small HTML page: an error shell, not
+        the report (a real report page is never this small)."""
+        if not is_document_url(response.url) or len(response.body) > FILE_SHELL_BYTES:
+            return False
+        head = response.body[:512].lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<div", b"<meta"))
+
     @staticmethod
     def _is_html(response: Response) -> bool:
         content_type = (response.headers.get(b"Content-Type") or b"").lower()
@@ -254,22 +302,60 @@ class ReportsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ failures
     async def on_error(self, failure: Failure) -> None:
+        """Record every failed URL: per URL (a capture row for network failures, the summary's
+        failures) and per source (counters). Refusals decided elsewhere (scope, blocked hosts,
+        challenges) are counted where they are decided and only listed here when they cut a
+        redirect chain short."""
         request: Request = failure.request  # type: ignore[attr-defined]
         source = request.meta.get("source", "")
         host = urlsplit(request.url).netloc.lower()
         error = failure.value
-        message = f"{type(error).__name__}: {error}".splitlines()[0][:500]
+        if isinstance(error, HttpError):  # a 4xx/5xx answer, archived with its status
+            status = error.response.status
+            self.record_failure(request, f"HTTP {status}", status=status)
+            return
+        message = _one_line(error)
+        if isinstance(error, (BlockedHostError, ChallengeError)):
+            return
+        if isinstance(error, ScopeError):
+            if request.meta.get("redirect_urls"):  # a redirect led out of the scope: refused
+                self.record_failure(request, f"redirected out of scope: {error}")
+            elif request.meta.get("role") == "listing":  # the column itself may not be crawled
+                self.record_failure(request, str(error))
+            return
         if isinstance(error, IgnoreRequest):
             if "robots.txt" in str(error):
                 self.per_source[source]["robots_forbidden"] += 1
                 if request.meta.get("role") == "listing":
                     self.mark_blocked(host, "robots.txt disallows the column", request)
-            return  # scope, blocked hosts and challenges are counted where they are decided
+                self.failures.append({"url": request.url, "source": source, "status": None,
+                                      "error": "forbidden by robots.txt (not requested)"})
+                return
+            # redirect loops, too many redirections...
+            self.record_failure(request, message)
+            return
         response = getattr(error, "response", None)
-        self.per_source[source]["errors"] += 1
-        self.failures.append({"url": request.url, "source": source, "error": message,
-                              "status": getattr(response, "status", None)})
+        refused = resolver_refusal(urlsplit(request.url).hostname) if response is None else None
+        if refused:  # the name resolves to a private address: a scope refusal, not a DNS failure
+            message = f"out of scope: {refused}"
+            self.per_source[source]["out_of_scope"] += 1
+            self.crawler.stats.inc_value("xxgk/scope/refused_resolved")
+        self.record_failure(request, message, status=getattr(response, "status", None))
         if response is None:  # network failure: no capture was archived; record the attempt
             store = getattr(self.crawler, "xxgk_store", None)
             if store is not None:
                 await store.failure(request, message)
+
+
+_ERROR_EXPLANATIONS = {
+    "ResponseDataLossError": "the body is shorter than its Content-Length (truncated)",
+    "TimeoutError": "no answer within DOWNLOAD_TIMEOUT",
+    "ConnectionLost": "the connection was closed or reset",
+}
+
+
+def _one_line(error: BaseException) -> str:
+    """``Type: message`` on one line, explained when the exception says nothing itself."""
+    name = type(error).__name__
+    text = str(error).splitlines()[0] if str(error).strip() else _ERROR_EXPLANATIONS.get(name, "")
+    return f"{name}: {text}"[:500]

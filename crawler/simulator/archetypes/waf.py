@@ -94,7 +94,9 @@ class WafSite(TrsSite):
         return super().attachment_href(item)
 
     def unreachable_reason(self, item: Item) -> Optional[str]:
-        if self.mode == "uploadfiles" and item.form in ("attachment", "image"):
+        # only attachments live under /uploadfiles/; the images of an image-only report are served
+        # from the article's month directory like on any TRS site, so they stay reachable
+        if self.mode == "uploadfiles" and item.form == "attachment":
             return "robots.txt disallows /uploadfiles/ where the attachment lives"
         return super().unreachable_reason(item)
 

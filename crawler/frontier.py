@@ -1,0 +1,336 @@
+"""Distributed mode: one crawl frontier in Redis shared by many crawler processes (scrapy-redis).
+
+``XXGK_REDIS_URL=redis://host:6379/0`` (environment or ``-s``) switches the crawler to
+scrapy-redis's scheduler and duplicate filter: every process started with the same URL and
+``XXGK_REDIS_PREFIX`` pops requests from one priority queue and shares one seen-set, on one
+machine or many. The database (PostgreSQL, ``XXGK_DB``) and the archive (a shared path,
+``XXGK_ARCHIVE``) are shared the same way.
+
+scrapy-redis pops a request and forgets it: a process killed mid-request would lose it (its
+fingerprint is already "seen"). :class:`LeasedScheduler` adds leases on top, the reliable-queue
+pattern: a popped request is also written to ``<prefix>:inflight:<worker>``, and removed (acked)
+once its callback's output is scheduled (:class:`LeaseAckSpiderMiddleware`) or its download
+failed for good (:class:`LeaseAckDownloaderMiddleware`). Each process keeps a heartbeat key; the
+leases of a dead process (heartbeat expired, or same host and the pid is gone) are pushed back
+on the queue by whichever process notices first. A process does not close while the queue or
+another live process's leases are not empty, because those may still produce requests.
+
+A finished crawl leaves ``<prefix>:done``; a process starting later than
+``XXGK_REDIS_RESTART_AFTER`` seconds after that begins a new crawl (queue and seen-set cleared),
+so the same cron line crawls again next time. A missed ack costs at most a refetch after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any, Optional
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
+
+LEASE_META = "xxgk_lease"
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_TTL = 45
+POLL_SECONDS = 1.0
+DEFAULT_PREFIX = "xxgk"
+DEFAULT_RESTART_AFTER = 3600
+
+
+def distributed_settings(redis_url: str, prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
+    """The Scrapy settings that switch a crawl to the shared Redis frontier."""
+    prefix = prefix or DEFAULT_PREFIX
+    return {
+        "XXGK_REDIS_URL": redis_url,
+        "XXGK_REDIS_PREFIX": prefix,
+        "REDIS_URL": redis_url,
+        "SCHEDULER": "crawler.frontier.LeasedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
+        "SCHEDULER_PERSIST": True,  # the frontier outlives any one process
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+    }
+
+
+def keys(prefix: str, spider: str = "reports") -> dict[str, str]:
+    """Every Redis key of one frontier (for inspection and cleanup)."""
+    return {"queue": f"{prefix}:{spider}:requests", "seen": f"{prefix}:{spider}:dupefilter",
+            "workers": f"{prefix}:workers", "done": f"{prefix}:done", "lock": f"{prefix}:lock",
+            "inflight": f"{prefix}:inflight:", "heartbeat": f"{prefix}:heartbeat:"}
+
+
+def clear(server: Any, prefix: str) -> int:
+    """Delete every key of a frontier; returns how many."""
+    names = list(server.scan_iter(match=f"{prefix}:*"))
+    return server.delete(*names) if names else 0
+
+
+class LeasedScheduler(Scheduler):
+    """scrapy-redis's scheduler with leases, dead-worker recovery and a shared idle rule."""
+
+    crawler: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "LeasedScheduler":
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        instance.prefix = crawler.settings.get("XXGK_REDIS_PREFIX") or DEFAULT_PREFIX
+        instance.restart_after = crawler.settings.getfloat("XXGK_REDIS_RESTART_AFTER", DEFAULT_RESTART_AFTER)
+        instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        crawler.xxgk_frontier = instance
+        crawler.xxgk_worker_id = instance.worker_id
+        crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
+        return instance
+
+    # ------------------------------------------------------------------ keys
+    def _key(self, name: str, suffix: str = "") -> str:
+        return keys(self.prefix, getattr(self.spider, "name", "reports"))[name] + suffix
+
+    # ------------------------------------------------------------------ lifecycle
+    def open(self, spider: Any) -> Any:
+        self.spider = spider
+        self._start_or_join_crawl(spider)
+        result = super().open(spider)
+        self._heartbeat()
+        self.server.sadd(self._key("workers"), self.worker_id)
+        from twisted.internet import task
+
+        self._beat = task.LoopingCall(self._heartbeat)
+        self._beat.start(HEARTBEAT_SECONDS, now=False)
+        self._poll = task.LoopingCall(self._wake_engine)
+        self._poll.start(POLL_SECONDS, now=False)
+        self.recover_dead_workers()
+        return result
+
+    def _start_or_join_crawl(self, spider: Any) -> None:
+        """A new crawl when the last one finished long enough ago; otherwise join it."""
+        with self.server.lock(self._key("lock"), timeout=30, blocking_timeout=30):
+            done = self.server.get(self._key("done"))
+            if done is not None and time.time() - float(done) > self.restart_after:
+                self.server.delete(self._key("queue"), self._key("seen"), self._key("done"))
+                spider.logger.info("frontier %s: the last crawl finished; starting a new one", self.prefix)
+
+    def close(self, reason: str) -> Any:
+        for loop in (getattr(self, "_beat", None), getattr(self, "_poll", None)):
+            if loop is not None and loop.running:
+                loop.stop()
+        # a clean close: every request this process popped has been handled
+        self.server.delete(self._key("inflight", self.worker_id), self._key("heartbeat", self.worker_id),
+                           self._key("inflight", f"{self.worker_id}:run"))
+        self.server.srem(self._key("workers"), self.worker_id)
+        if reason == "finished" and not len(self.queue) and not self._live_leases():
+            self.server.set(self._key("done"), str(time.time()))
+        return super().close(reason)
+
+    def _wake_engine(self) -> None:
+        """Scrapy polls an empty scheduler only every 5 s; other processes fill ours sooner."""
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+        if slot is not None and slot.closing is None and len(self.queue):
+            slot.nextcall.schedule()
+
+    def _heartbeat(self) -> None:
+        self.server.set(self._key("heartbeat", self.worker_id), str(time.time()), ex=HEARTBEAT_TTL)
+
+    # ------------------------------------------------------------------ leases
+    def enqueue_request(self, request: Any) -> bool:
+        lease = request.meta.pop(LEASE_META, None)  # a retry or redirect of a leased request
+        added = super().enqueue_request(request)
+        if lease:
+            self.ack_token(lease)
+        return added
+
+    def next_request(self) -> Optional[Any]:
+        request = super().next_request()
+        if request is None:
+            return None
+        token = uuid.uuid4().hex
+        self.server.hset(self._key("inflight", self.worker_id), token, self.queue._encode_request(request))
+        request.meta[LEASE_META] = token
+        return request
+
+    def ack(self, request: Any) -> None:
+        token = request.meta.pop(LEASE_META, None)
+        if token:
+            self.ack_token(token)
+
+    def ack_token(self, token: str) -> None:
+        self.server.hdel(self._key("inflight", self.worker_id), token)
+
+    # ------------------------------------------------------------------ recovery and idleness
+    def _workers(self) -> list[str]:
+        return [w.decode() if isinstance(w, bytes) else w for w in self.server.smembers(self._key("workers"))]
+
+    def _is_dead(self, worker: str) -> bool:
+        if worker == self.worker_id:
+            return False
+        host, _, rest = worker.partition(":")
+        pid = rest.partition(":")[0]
+        if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+            return True
+        return not self.server.exists(self._key("heartbeat", worker))
+
+    def note_run(self, run_id: Optional[int]) -> None:
+        """Remember which crawl run this process records (marked ``killed`` if it dies)."""
+        if run_id is not None:
+            self.server.set(self._key("inflight", f"{self.worker_id}:run"), str(run_id))
+
+    def recover_dead_workers(self) -> int:
+        """Push the leases of dead processes back on the queue; returns how many requests."""
+        recovered = 0
+        for worker in self._workers():
+            if not self._is_dead(worker):
+                continue
+            recovered += self._recover_leases(worker)
+            self._record_killed_run(worker)
+            self.server.srem(self._key("workers"), worker)
+        return recovered
+
+    def _recover_leases(self, worker: str) -> int:
+        claimed = self._key("inflight", f"{worker}:recovering:{uuid.uuid4().hex[:6]}")
+        try:
+            self.server.rename(self._key("inflight", worker), claimed)
+        except Exception:  # noqa: BLE001 - no leases (or another process took them first)
+            return 0
+        count = 0
+        for data in self.server.hvals(claimed):
+            request = self.queue._decode_request(data)
+            request.meta.pop(LEASE_META, None)
+            self.queue.push(request)  # past the seen-set: these were seen and never finished
+            count += 1
+        self.server.delete(claimed)
+        logger.warning("frontier %s: recovered %d requests of dead crawler %s", self.prefix, count, worker)
+        if self.stats:
+            self.stats.inc_value("xxgk/frontier/recovered", count, spider=self.spider)
+        return count
+
+    def _record_killed_run(self, worker: str) -> None:
+        run_id = self.server.getdel(self._key("inflight", f"{worker}:run"))
+        store = getattr(self.crawler, "xxgk_store", None)
+        if not run_id or store is None:
+            return
+        try:
+            from crawler.db.session import open_database, transaction
+            from crawler.monitoring import mark_run_killed
+
+            with transaction(open_database(store.db_url)) as session:
+                mark_run_killed(session, int(run_id))
+        except Exception:  # noqa: BLE001 - the record only
+            logger.exception("could not mark run %s of dead crawler %s as killed", run_id, worker)
+
+    def _live_leases(self) -> int:
+        return sum(self.server.hlen(self._key("inflight", w)) for w in self._workers()
+                   if w != self.worker_id and not self._is_dead(w))
+
+    def spider_idle(self, spider: Any) -> None:
+        """Idle here: our own leases are all done. Stay open while others may add requests."""
+        self.server.delete(self._key("inflight", self.worker_id))
+        self.recover_dead_workers()
+        if len(self.queue) or self._live_leases():
+            raise DontCloseSpider("other crawler processes still hold requests of the shared frontier")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _frontier(crawler: Any) -> Optional[LeasedScheduler]:
+    return getattr(crawler, "xxgk_frontier", None)
+
+
+class LeaseAckSpiderMiddleware:
+    """Ack a request's lease once all its callback yielded is safe: requests scheduled (in Redis)
+    and items through the pipelines (the document row committed)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.items_in_flight: dict[str, int] = {}  # lease token -> items not yet through the pipelines
+        self.item_leases: dict[int, str] = {}  # id(item) -> lease token
+        self.iterating: set[str] = set()
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self.item_done, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "LeaseAckSpiderMiddleware":
+        return cls(crawler)
+
+    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
+        token = self._token(response)
+        try:
+            async for output in result:
+                self._track(token, output)
+                yield output
+        finally:
+            self._finish(token)
+
+    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
+        token = self._token(response)
+        try:
+            for output in result:
+                self._track(token, output)
+                yield output
+        finally:
+            self._finish(token)
+
+    def _token(self, response: Any) -> Optional[str]:
+        request = getattr(response, "request", None)
+        token = request.meta.get(LEASE_META) if request is not None else None
+        if token:
+            self.iterating.add(token)
+        return token
+
+    def _track(self, token: Optional[str], output: Any) -> None:
+        from scrapy import Request
+
+        if token and output is not None and not isinstance(output, Request):
+            self.items_in_flight[token] = self.items_in_flight.get(token, 0) + 1
+            self.item_leases[id(output)] = token
+
+    def _finish(self, token: Optional[str]) -> None:
+        if token:
+            self.iterating.discard(token)
+            self._maybe_ack(token)
+
+    def item_done(self, item: Any, **_: Any) -> None:
+        token = self.item_leases.pop(id(item), None)
+        if token:
+            self.items_in_flight[token] -= 1
+            self._maybe_ack(token)
+
+    def _maybe_ack(self, token: str) -> None:
+        if token in self.iterating or self.items_in_flight.get(token, 0) > 0:
+            return
+        self.items_in_flight.pop(token, None)
+        frontier = _frontier(self.crawler)
+        if frontier is not None:
+            frontier.ack_token(token)
+
+
+class LeaseAckDownloaderMiddleware:
+    """Ack a request whose download failed for good (after retries): its errback adds nothing."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "LeaseAckDownloaderMiddleware":
+        return cls(crawler)
+
+    def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> None:
+        frontier = _frontier(self.crawler)
+        if frontier is not None:
+            frontier.ack(request)
+        return None

@@ -1,0 +1,139 @@
+"""Helpers of the scale tests: real PostgreSQL and Redis (skipped when absent), a small simulated
+world, and the "every report exactly once" check against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import create_engine, text
+
+from xxgk_testing import ROOT, skip_or_fail
+
+PG_HOST = "127.0.0.1"
+PG_DB = "test"
+PG_USERS = ("postgres", "root")
+REDIS_URL = os.environ.get("XXGK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+HTML_ONLY = [("body", "html", 1.0)]  # fast to parse: the tests are about crawling, not parsing
+
+
+def small_world(docs: int = 16, per_page: int = 4) -> list[dict[str, Any]]:
+    """Two portals on different platforms, several listing pages each, HTML reports only."""
+    return [{"name": "trs-a", "docs": docs, "per_page": per_page, "kinds": HTML_ONLY},
+            {"name": "gkmlpt-a", "docs": docs, "per_page": per_page, "kinds": HTML_ONLY}]
+
+
+def slow_settings() -> dict[str, Any]:
+    """Simulator settings with few requests in flight, so that a crawl can be stopped midway."""
+    from crawler.crawl import LOCAL_SIMULATOR_SETTINGS
+
+    return dict(LOCAL_SIMULATOR_SETTINGS, CONCURRENT_REQUESTS=4, CONCURRENT_REQUESTS_PER_DOMAIN=2)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema (its URL selects it through search_path); dropped afterwards."""
+    import psycopg
+
+    user = _pg_user()
+    if user is None:
+        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:5432 database {PG_DB}")
+    schema = f"xxgk_scale_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"postgresql+psycopg://{user}@{PG_HOST}:5432/{PG_DB}?options=-csearch_path%3D{schema}"
+    try:
+        yield url
+    finally:
+        from crawler.db.session import dispose_engine
+
+        dispose_engine(url)
+        with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _pg_user() -> Optional[str]:
+    import psycopg
+
+    for user in PG_USERS:
+        try:
+            with psycopg.connect(host=PG_HOST, port=5432, dbname=PG_DB, user=user, connect_timeout=3):
+                return user
+        except Exception:  # noqa: BLE001 - try the next user, then skip
+            continue
+    return None
+
+
+@contextmanager
+def redis_frontier() -> Iterator[str]:
+    """A unique frontier name (Redis key prefix) on the real Redis; its keys deleted afterwards."""
+    import redis
+
+    from crawler import frontier
+
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except Exception as exc:  # noqa: BLE001
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}")
+    prefix = f"xxgk-test-{uuid.uuid4().hex[:10]}"
+    try:
+        yield prefix
+    finally:
+        frontier.clear(server, prefix)
+
+
+def xxgk(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the ``xxgk`` command line in a child process."""
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=_env())
+
+
+def start_xxgk(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def check_every_report_once(db_url: str, expected: list[dict[str, Any]]) -> None:
+    """Every expected report stored exactly once (current, ok), nothing else, no document twice,
+    nothing left unparsed."""
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            current = Counter(tuple(row) for row in conn.execute(text(
+                "select a.name, r.year from reports r join agencies a on a.id = r.agency_id "
+                "where r.is_current and r.status = 'ok'")))
+            documents, distinct_documents = conn.execute(text(
+                "select count(*), count(distinct sha256) from documents")).one()
+            unfinished = conn.execute(text(
+                "select count(*) from documents where parse_status in ('pending', 'parsing')")).scalar()
+            parses = conn.execute(text(
+                "select count(*), count(distinct document_id) from reports")).one()
+    finally:
+        engine.dispose()
+    wanted = {(e["agency"], e["year"]) for e in expected}
+    assert not wanted - set(current), f"missing reports: {sorted(wanted - set(current))}"
+    assert not set(current) - wanted, f"reports the simulator did not publish: {sorted(set(current) - wanted)}"
+    assert all(n == 1 for n in current.values()), [k for k, n in current.items() if n > 1]
+    assert documents == distinct_documents
+    assert parses[0] == parses[1], "a document was parsed into two reports"
+    assert unfinished == 0
+
+
+def check_verify_clean(db_url: str, archive: Path) -> None:
+    """``xxgk verify``: every payload re-hashed, every WARC re-read, archive and database agree."""
+    result = xxgk("verify", "--db", db_url, "--archive", str(archive))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

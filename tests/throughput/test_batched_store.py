@@ -1,0 +1,146 @@
+"""The batched write path: same rows as one-by-one, archive before rows, nothing lost on close,
+exit or kill -9. Behaviour only: no timings are asserted here (bench/crawl.py measures them)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from crawler import store
+from crawler.archive import Archive
+from crawler.db.models import Capture, Document
+from crawler.db.session import open_database, transaction
+from crawler.pipelines import BatchWriter
+from crawler.store import CaptureInput
+from tests.conftest import ROOT
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+
+def _inputs() -> list[CaptureInput]:
+    return [CaptureInput(url=f"http://x.gov.cn/{i}.html", status=200, headers=HTML,
+                         body=f"<html>report {i % 3}</html>".encode(), is_document=True,
+                         request_headers={"User-Agent": "t"}) for i in range(6)]
+
+
+def test_a_batch_writes_what_one_by_one_writes(tmp_path: Path) -> None:
+    factory = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    archive = Archive(tmp_path / "archive")
+    with transaction(factory) as session:
+        results = store.capture_responses(session, archive, _inputs())
+    archive.close()
+
+    assert [r.archived.is_revisit for r in results] == [False, False, False, True, True, True]
+    with factory() as session:
+        captures = list(session.scalars(select(Capture).order_by(Capture.id)))
+        assert len(captures) == 6 and session.scalar(select(func.count()).select_from(Document)) == 3
+        for capture, item in zip(captures, _inputs()):
+            assert capture.sha256 == hashlib.sha256(item.body).hexdigest()
+            assert capture.media_type == "text/html" and capture.url == item.url
+            headers, payload = archive.read_record((capture.warc_file, capture.warc_offset))
+            expected_type = "revisit" if capture.is_revisit else "response"
+            assert headers["WARC-Type"] == expected_type
+            if not capture.is_revisit:
+                assert payload == item.body
+    references = {captures[0].warc_file: max(c.warc_offset + c.warc_length for c in captures)}
+    assert archive.verify({c.sha256 for c in captures}, references).ok
+
+
+def test_writer_commits_queued_writes_on_close(tmp_path: Path) -> None:
+    factory = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    archive = Archive(tmp_path / "archive")
+    writer = BatchWriter(factory, archive, batch_size=4)
+    futures = [writer.submit("capture", item) for item in _inputs()]
+    failed = writer.submit("failure", {"url": "http://x.gov.cn/dead", "error": "connection refused"})
+    writer.close()
+    summaries = [f.result(timeout=0) for f in futures]
+    assert failed.done() and failed.exception() is None
+    assert len({s["id"] for s in summaries}) == 6
+    document = writer.submit("document", {"capture_id": summaries[0]["id"]})
+    assert document.exception() is not None  # a stopped writer refuses work instead of hanging
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Capture)) == 7
+    assert writer.batches >= 2  # batch_size 4 split the 7 writes
+
+
+def test_document_rows_follow_their_captures(tmp_path: Path) -> None:
+    factory = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    writer = BatchWriter(factory, Archive(tmp_path / "archive"))
+    summaries = [writer.submit("capture", item).result(timeout=60) for item in _inputs()[:2]]
+    ids = [writer.submit("document", {"capture_id": s["id"], "media_type": "text/html"}).result(timeout=60)
+           for s in summaries]
+    again = writer.submit("document", {"capture_id": summaries[0]["id"]}).result(timeout=60)
+    writer.close()
+    assert ids[0] != ids[1] and again == ids[0]  # idempotent: one document per payload
+
+
+_EXIT_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from crawler.archive import Archive
+    from crawler.db.session import open_database
+    from crawler.pipelines import BatchWriter
+    from crawler.store import CaptureInput
+    writer = BatchWriter(open_database({db!r}), Archive({archive!r}))
+    for i in range(50):
+        writer.submit("capture", CaptureInput(url=f"http://x.gov.cn/{{i}}", status=200, headers={{}},
+                                              body=b"page %d" % i))
+    # no close(): the interpreter's exit must still commit what was queued
+""")
+
+
+def test_queued_writes_are_committed_at_interpreter_exit(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    script = _EXIT_SCRIPT.format(root=str(ROOT), db=f"sqlite:///{db}", archive=str(tmp_path / "archive"))
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert sqlite3.connect(db).execute("select count(*) from captures").fetchone()[0] == 50
+
+
+_KILL_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from crawler.archive import Archive
+    from crawler.db.session import open_database
+    from crawler.pipelines import BatchWriter
+    from crawler.store import CaptureInput
+    writer = BatchWriter(open_database({db!r}), Archive({archive!r}), batch_size=20)
+    i = 0
+    while True:
+        futures = [writer.submit("capture", CaptureInput(
+            url=f"http://x.gov.cn/{{i + k}}", status=200, headers={{}}, body=os.urandom(20000 + k)))
+            for k in range(40)]
+        futures[-1].result()
+        i += 40
+        if i == 200:
+            print("committed", flush=True)
+""")
+
+
+def test_kill_9_leaves_every_committed_row_backed_by_durable_bytes(tmp_path: Path) -> None:
+    db, archive_dir = tmp_path / "db.sqlite", tmp_path / "archive"
+    script = _KILL_SCRIPT.format(root=str(ROOT), db=f"sqlite:///{db}", archive=str(archive_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "committed"
+    os.kill(proc.pid, signal.SIGKILL)  # in the middle of later batches
+    proc.wait()
+
+    rows = sqlite3.connect(db).execute(
+        "select sha256, warc_file, warc_offset, warc_length from captures").fetchall()
+    assert len(rows) >= 200
+    archive = Archive(archive_dir)
+    for sha, warc_file, offset, _length in rows:  # every row's bytes are there, whole
+        assert hashlib.sha256(archive.read_blob(sha)).hexdigest() == sha
+        assert archive.read_record((warc_file, offset))[1] == archive.read_blob(sha)
+    extents: dict[str, int] = {}
+    for _sha, warc_file, offset, length in rows:
+        extents[warc_file] = max(extents.get(warc_file, 0), offset + length)
+    report = archive.verify({r[0] for r in rows}, extents)
+    assert report.ok, report.details  # blobs without rows are fine, rows without bytes are not
