@@ -61,8 +61,8 @@ def main() -> int:
     pending = list(case_seeds)
     while pending:
         batch, pending = pending, []
-        with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.corpus, kinds),
-                                 max_tasks_per_child=200) as pool:
+        # no max_tasks_per_child: with an initializer it deadlocks CPython 3.11's pool when a worker retires
+        with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.corpus, kinds)) as pool:
             futures = {pool.submit(_run, s, args.timeout): s for s in batch}
             for future, case_seed in futures.items():
                 try:

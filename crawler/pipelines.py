@@ -214,6 +214,7 @@ class StoreExtension:
 
         settings = crawler.settings
         self.crawler = crawler
+        keep_large_buffers_out_of_the_heap(settings.getint("XXGK_MALLOC_MMAP_THRESHOLD", 128 * 1024))
         self.db_url = resolve_db_url(settings.get("XXGK_DB") or None)
         self.archive_dir = resolve_archive_dir(settings.get("XXGK_ARCHIVE") or None, self.db_url)
         self.factory = open_database(self.db_url)
@@ -322,6 +323,28 @@ class StoreExtension:
         """The document row of an archived capture (pending parse); its id."""
         fields = {"capture_id": item["capture_id"], "media_type": item.get("media_type")}
         return await asyncio.wrap_future(self.writer.submit("document", fields))
+
+
+def keep_large_buffers_out_of_the_heap(threshold: int) -> bool:
+    """Pin glibc's mmap threshold so that response bodies (often 100 kB – 200 MB) get their own
+    mappings, returned to the system when freed.
+
+    glibc raises the threshold after the first large free (up to 32 MB), after which every body is
+    carved from the heap, which fragments and only grows: measured on the 10k-report bench portal
+    (130 kB pages), peak RSS 288 MB instead of 156 MB, and the bare Scrapy spider shows the same
+    growth. Returns whether the setting was applied (glibc only; 0 leaves malloc alone).
+    """
+    if threshold <= 0:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        return False
+    m_mmap_threshold = -3
+    return bool(mallopt(m_mmap_threshold, threshold))
 
 
 def _cpu_seconds() -> float:

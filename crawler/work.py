@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,10 +60,16 @@ def _child_main() -> None:
     threads or database connections is inherited.
     """
     import json
+    import resource
     import sys
 
     import parsers
+    from parsers.fuzzing import quiet_third_party_loggers
 
+    # an address-space limit: a decompression bomb or a runaway reader fails this child, not the worker
+    limit = int(os.environ.get("XXGK_PARSE_MEMORY_MB", "2048")) << 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    quiet_third_party_loggers()
     for line in sys.stdin:
         job = json.loads(line)
         try:
@@ -90,9 +97,13 @@ class ParserProcess:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-        self.process = subprocess.Popen([sys.executable, "-m", "crawler.work", "--child"], cwd=root, env=env,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, encoding="utf-8", bufsize=1)
+        # its own session, so a kill takes LibreOffice/OCR processes the parse started with it;
+        # stderr to a log file, so a crash leaves its traceback
+        log_path = Path(os.environ.get("XXGK_PARSE_LOG", str(Path(tempfile.gettempdir()) / "xxgk-parse-child.log")))
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "crawler.work", "--child"], cwd=root, env=env,
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                            text=True, encoding="utf-8", bufsize=1, start_new_session=True)
 
     def parse(self, path: Path, media_type: Optional[str], name: str, meta: dict[str, str],
               timeout: float) -> tuple[str, Any]:
@@ -123,7 +134,10 @@ class ParserProcess:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait(5)
         self.process = None
 
