@@ -214,7 +214,6 @@ class StoreExtension:
 
         settings = crawler.settings
         self.crawler = crawler
-        keep_large_buffers_out_of_the_heap(settings.getint("XXGK_MALLOC_MMAP_THRESHOLD", 128 * 1024))
         self.db_url = resolve_db_url(settings.get("XXGK_DB") or None)
         self.archive_dir = resolve_archive_dir(settings.get("XXGK_ARCHIVE") or None, self.db_url)
         self.factory = open_database(self.db_url)
@@ -296,6 +295,7 @@ class StoreExtension:
             # spider opened → last row committed, and the process's CPU time (for bench/crawl.py)
             self.crawler.stats.set_value("xxgk/store/seconds", round(time.monotonic() - self.opened_at, 3))
             self.crawler.stats.set_value("xxgk/store/cpu_seconds", round(_cpu_seconds() - self.opened_cpu, 3))
+            self.crawler.stats.set_value("xxgk/store/peak_rss_kb", peak_rss_kb())
 
     # ---------------------------------------------------------------- captures and documents
     async def capture(self, request: Request, response: Response, body: bytes) -> dict[str, Any]:
@@ -325,26 +325,16 @@ class StoreExtension:
         return await asyncio.wrap_future(self.writer.submit("document", fields))
 
 
-def keep_large_buffers_out_of_the_heap(threshold: int) -> bool:
-    """Pin glibc's mmap threshold so that response bodies (often 100 kB – 200 MB) get their own
-    mappings, returned to the system when freed.
-
-    glibc raises the threshold after the first large free (up to 32 MB), after which every body is
-    carved from the heap, which fragments and only grows: measured on the 10k-report bench portal
-    (130 kB pages), peak RSS 288 MB instead of 156 MB, and the bare Scrapy spider shows the same
-    growth. Returns whether the setting was applied (glibc only; 0 leaves malloc alone).
-    """
-    if threshold <= 0:
-        return False
+def peak_rss_kb() -> int:
+    """This process's peak RSS since it started its program (VmHWM). Unlike ``ru_maxrss``, which
+    keeps the high-water mark of the parent's memory it was forked from, this is ours alone."""
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        return False
-    m_mmap_threshold = -3
-    return bool(mallopt(m_mmap_threshold, threshold))
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _cpu_seconds() -> float:

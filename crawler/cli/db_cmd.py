@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler.archive import Archive
 from crawler.cli.errors import one_line_errors
@@ -78,7 +78,11 @@ def verify(as_json: bool, db_url: str, archive_dir: Path) -> None:
     with transaction(factory) as session:
         blobs = set(session.scalars(select(Document.sha256).distinct()))
         blobs |= set(session.scalars(select(Capture.sha256).distinct().where(Capture.sha256.is_not(None))))
-        warcs = set(session.scalars(select(Capture.warc_file).distinct().where(Capture.warc_file.is_not(None))))
+        # each WARC file with the end of its last referenced record: damage past that end is the
+        # unfinished last write of a killed crawl, not damage to anything the database points at
+        warcs = {name: int(end or 0) for name, end in session.execute(
+            select(Capture.warc_file, func.max(Capture.warc_offset + Capture.warc_length))
+            .where(Capture.warc_file.is_not(None)).group_by(Capture.warc_file))}
     archive = Archive(archive_dir)
     with _progress(disable=as_json) as progress:
         task = progress.add_task("verifying", total=None)
@@ -86,9 +90,13 @@ def verify(as_json: bool, db_url: str, archive_dir: Path) -> None:
     if as_json:
         click.echo(json.dumps({"ok": result.ok, "blobs_checked": result.blobs_checked,
                                "warcs_checked": result.warcs_checked, "missing": result.missing,
-                               "damaged": result.damaged, "details": result.details}, ensure_ascii=False))
+                               "damaged": result.damaged, "incomplete_tails": result.incomplete_tails,
+                               "details": result.details}, ensure_ascii=False))
     else:
         console.print(f"archive {archive_dir}: {result.blobs_checked} blobs, {result.warcs_checked} WARC files checked")
+        for item in result.incomplete_tails:
+            console.print(f"[dim]note: {item} ends with an unfinished write of a killed crawl "
+                          "(after every record the database references)[/dim]")
         if result.ok:
             console.print("[green]OK[/green]: nothing missing or damaged")
         else:
