@@ -40,7 +40,7 @@ class Simulator:
         self.log_bodies = log_bodies
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []
-        self.closed_port = _closed_port(host)
+        self._dead_socket, self.closed_port = _closed_port(host)
         self.sites: list[Site] = []
         self.sites_by_name: dict[str, Site] = {}
         for definition in profile_sites(profile, sites, docs):
@@ -69,6 +69,9 @@ class Simulator:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self._dead_socket is not None:
+            self._dead_socket.close()
+            self._dead_socket = None
 
     def __enter__(self) -> "Simulator":
         return self.start()
@@ -218,8 +221,9 @@ class Simulator:
         return item
 
 
-def _closed_port(host: str) -> int:
-    """A port that was free a moment ago and that nobody listens on (for dead links)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+def _closed_port(host: str) -> tuple[socket.socket, int]:
+    """A port nobody listens on, for dead links: bound but never listening, so connections are
+    refused, and held for the simulator's lifetime, so no other server can take it meanwhile."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    return sock, sock.getsockname()[1]

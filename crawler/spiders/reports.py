@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any, AsyncIterator, Iterable, Iterator, Optional
+from typing import Any, AsyncIterator, Iterator, Optional
 from urllib.parse import urlsplit
 
 import scrapy

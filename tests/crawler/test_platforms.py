@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-from pathlib import Path
 
-import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawler import platforms

@@ -6,10 +6,6 @@ tests see exactly what a crawler would receive.
 
 from __future__ import annotations
 
-import http.client
-from dataclasses import dataclass
-from typing import Optional
-from urllib.parse import urlsplit
 
 import pytest
 

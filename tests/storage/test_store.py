@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from crawler.archive import Archive
-from crawler.db.models import (Agency, Capture, CheckResult, Document, Report, ReportChange,
+from crawler.db.models import (Capture, CheckResult, Document, Report, ReportChange,
                                ReportValue, Base)
 from crawler.db.session import transaction
 from crawler.provenance import value_chain
