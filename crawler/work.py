@@ -67,7 +67,7 @@ def _child_main() -> None:
     from parsers.fuzzing import quiet_third_party_loggers
 
     # an address-space limit: a decompression bomb or a runaway reader fails this child, not the worker
-    limit = int(os.environ.get("XXGK_PARSE_MEMORY_MB", "2048")) << 20
+    limit = int(os.environ.get("XXGK_PARSE_MEMORY_MB", "4096")) << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     quiet_third_party_loggers()
     for line in sys.stdin:

@@ -20,7 +20,7 @@ from parsers import ParseError
               help="Parse each file in a child process with a time and memory limit, so that a hang or a "
                    "crash in a third-party reader costs that file only.")
 @click.option("--timeout", default=300, show_default=True, help="Seconds per file (with --sandbox).")
-@click.option("--memory-mb", default=2048, show_default=True, help="Address-space limit per file (with --sandbox).")
+@click.option("--memory-mb", default=4096, show_default=True, help="Address-space limit per file (with --sandbox).")
 def parse(files: tuple[Path, ...], as_json: bool, media_type: str | None, sandbox: bool, timeout: int,
           memory_mb: int) -> None:
     """Parse local report files (HTML, PDF, DOCX, DOC, WPS, XLS/XLSX, TXT/MD, images).
