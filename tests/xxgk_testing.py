@@ -9,9 +9,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,6 +34,54 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (XXGK_REQUIRE_SERVICES=1)")
     pytest.skip(reason)
+
+
+# -- the real PostgreSQL server of this machine: one fresh schema per test -----------------------
+
+PG_HOST = "127.0.0.1"
+PG_DB = "test"
+PG_USERS = ("postgres", "root")
+
+
+def postgres_user() -> Optional[str]:
+    """The first user that can connect to the test database, or None when the server is absent."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    for user in PG_USERS:
+        try:
+            with psycopg.connect(host=PG_HOST, port=5432, dbname=PG_DB, user=user, connect_timeout=3):
+                return user
+        except Exception:  # noqa: BLE001 - try the next user, then skip
+            continue
+    return None
+
+
+@contextmanager
+def postgres_schema(prefix: str = "xxgk_test") -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; skipped (failed in CI) when the server is absent.
+
+    The URL selects the schema through ``options=-csearch_path=...``, so the URL alone reaches it,
+    also in a subprocess given it as XXGK_DB.
+    """
+    import psycopg
+
+    user = postgres_user()
+    if user is None:
+        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:5432 database {PG_DB}")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"postgresql+psycopg://{user}@{PG_HOST}:5432/{PG_DB}?options=-csearch_path%3D{schema}"
+    try:
+        yield url
+    finally:
+        from crawler.db.session import dispose_engine
+
+        dispose_engine(url)
+        with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def load_label(path: Path) -> dict:

@@ -10,15 +10,12 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, text
 
-from xxgk_testing import ROOT, skip_or_fail
+from xxgk_testing import ROOT, postgres_schema, skip_or_fail  # noqa: F401  (postgres_schema re-exported)
 
-PG_HOST = "127.0.0.1"
-PG_DB = "test"
-PG_USERS = ("postgres", "root")
 REDIS_URL = os.environ.get("XXGK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 HTML_ONLY = [("body", "html", 1.0)]  # fast to parse: the tests are about crawling, not parsing
@@ -35,40 +32,6 @@ def slow_settings() -> dict[str, Any]:
     from crawler.crawl import LOCAL_SIMULATOR_SETTINGS
 
     return dict(LOCAL_SIMULATOR_SETTINGS, CONCURRENT_REQUESTS=4, CONCURRENT_REQUESTS_PER_DOMAIN=2)
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema (its URL selects it through search_path); dropped afterwards."""
-    import psycopg
-
-    user = _pg_user()
-    if user is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:5432 database {PG_DB}")
-    schema = f"xxgk_scale_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"postgresql+psycopg://{user}@{PG_HOST}:5432/{PG_DB}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        from crawler.db.session import dispose_engine
-
-        dispose_engine(url)
-        with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _pg_user() -> Optional[str]:
-    import psycopg
-
-    for user in PG_USERS:
-        try:
-            with psycopg.connect(host=PG_HOST, port=5432, dbname=PG_DB, user=user, connect_timeout=3):
-                return user
-        except Exception:  # noqa: BLE001 - try the next user, then skip
-            continue
-    return None
 
 
 @contextmanager

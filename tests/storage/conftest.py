@@ -8,41 +8,16 @@ XXGK_REQUIRE_SERVICES=1.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
 
-from tests.conftest import skip_or_fail
-
-PG_HOST = "127.0.0.1"
-PG_DB = "test"
-PG_USERS = ("postgres", "root")
-
-
-def _pg_user() -> Optional[str]:
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    for user in PG_USERS:
-        try:
-            with psycopg.connect(host=PG_HOST, port=5432, dbname=PG_DB, user=user, connect_timeout=3):
-                return user
-        except Exception:
-            continue
-    return None
-
-
-@pytest.fixture(scope="session")
-def pg_user() -> Optional[str]:
-    return _pg_user()
-
+from xxgk_testing import postgres_schema
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_user: Optional[str]) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database (no schema yet) on each backend."""
     from crawler.db.session import dispose_engine
 
@@ -51,34 +26,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_user: Optional[str
         yield url
         dispose_engine(url)
         return
-    if pg_user is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:5432 database {PG_DB}")
-    yield from _pg_schema_url(pg_user)
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
-def pg_url(pg_user: Optional[str]) -> Iterator[str]:
+def pg_url() -> Iterator[str]:
     """An empty PostgreSQL schema (for tests that only make sense with concurrent servers)."""
-    if pg_user is None:
-        skip_or_fail(f"PostgreSQL is not reachable on {PG_HOST}:5432 database {PG_DB}")
-    yield from _pg_schema_url(pg_user)
-
-
-def _pg_schema_url(user: str) -> Iterator[str]:
-    import psycopg
-
-    from crawler.db.session import dispose_engine
-
-    schema = f"xxgk_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"postgresql+psycopg://{user}@{PG_HOST}:5432/{PG_DB}?options=-csearch_path%3D{schema}"
-    try:
+    with postgres_schema() as url:
         yield url
-    finally:
-        dispose_engine(url)
-        with psycopg.connect(host=PG_HOST, dbname=PG_DB, user=user, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
