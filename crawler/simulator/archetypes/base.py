@@ -138,12 +138,25 @@ class Site:
         return f"{item.title}.{extension(item.file_kind or 'pdf')}"
 
     # ---- ground truth -------------------------------------------------------------------------
-    def detail_url(self, item: Item) -> Optional[str]:
-        """The listing's link target for the item (absolute)."""
+    def detail_path(self, item: Item) -> Optional[str]:
+        """The path of the item's detail page; None for a site without detail pages."""
         return None
 
+    def attachment_path(self, item: Item) -> Optional[str]:
+        """The path of the item's file when the report is an attachment or an image."""
+        return None
+
+    def detail_url(self, item: Item) -> Optional[str]:
+        """The listing's link target for the item (absolute)."""
+        path = self.detail_path(item)
+        return self.url(path) if path else None
+
     def document_urls(self, item: Item) -> list[str]:
-        """URL(s) whose bytes carry the report itself (detail page(s) or attachment)."""
+        """URL(s) whose bytes carry the report itself: the attachment or image file when the
+        report is one, else the detail page."""
+        attachment = self.attachment_path(item) if item.form in ("attachment", "image") else None
+        if attachment:
+            return [self.url(attachment)]
         url = self.detail_url(item)
         return [url] if url else []
 

@@ -73,14 +73,6 @@ class GkmlptSite(Site):
         return (f"/attachment/0/{item.item_id // 1000}/{item.item_id // 10}/{item.item_id}."
                 f"{extension(item.file_kind or 'pdf')}")
 
-    def detail_url(self, item: Item) -> Optional[str]:
-        return self.url(self.detail_path(item))
-
-    def document_urls(self, item: Item) -> list[str]:
-        if item.form in ("attachment", "image"):
-            return [self.url(self.attachment_path(item))]
-        return [self.url(self.detail_path(item))]
-
     # ---- HTTP ---------------------------------------------------------------------------------
     def handle(self, request: SimRequest) -> Optional[Reply]:
         path = request.path

@@ -80,14 +80,6 @@ class PostApiSite(Site):
         d = item.published
         return f"/uploadfile/{d:%Y}/{d:%m%d}/{item.item_id}.{extension(item.file_kind or 'pdf')}"
 
-    def detail_url(self, item: Item) -> Optional[str]:
-        return self.url(self.detail_path(item))
-
-    def document_urls(self, item: Item) -> list[str]:
-        if item.form in ("attachment", "image"):
-            return [self.url(self.attachment_path(item))]
-        return [self.url(self.detail_path(item))]
-
     def handle(self, request: SimRequest) -> Optional[Reply]:
         path = request.path
         if path in ("/", self.start_path):
