@@ -30,7 +30,7 @@ import uuid
 from typing import Any, Optional
 
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
@@ -251,6 +251,13 @@ def _frontier(crawler: Any) -> Optional[LeasedScheduler]:
     return getattr(crawler, "xxgk_frontier", None)
 
 
+def _require_frontier(crawler: Any) -> None:
+    """Lease acks exist only in distributed mode; elsewhere the middlewares stay out of the chain
+    (wrapping every callback's output costs the reactor time on every response)."""
+    if not crawler.settings.get("XXGK_REDIS_URL"):
+        raise NotConfigured("no shared frontier (XXGK_REDIS_URL unset): no leases to ack")
+
+
 class LeaseAckSpiderMiddleware:
     """Ack a request's lease once all its callback yielded is safe: requests scheduled (in Redis)
     and items through the pipelines (the document row committed)."""
@@ -265,6 +272,7 @@ class LeaseAckSpiderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "LeaseAckSpiderMiddleware":
+        _require_frontier(crawler)
         return cls(crawler)
 
     async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
@@ -327,6 +335,7 @@ class LeaseAckDownloaderMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "LeaseAckDownloaderMiddleware":
+        _require_frontier(crawler)
         return cls(crawler)
 
     def process_exception(self, request: Any, exception: Exception, spider: Any = None) -> None:

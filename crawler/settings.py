@@ -37,6 +37,9 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
+# a callback yields a handful of requests and at most a few items: Scrapy's default (100) makes
+# 100 asyncio tasks per response to process them, the crawl's largest fixed cost per page
+CONCURRENT_ITEMS = 4
 METAREFRESH_ENABLED = True
 
 COOKIES_ENABLED = True  # plain session cookies only; challenge cookies are never computed

@@ -8,15 +8,17 @@ all of them; it is shared by every platform (their detail pages differ less than
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
 from scrapy.http import Response
 
-from crawler.platforms.base import (absolute, anchor_title, is_document_url, is_image_url,
-                                    selector)
+from crawler.platforms.base import absolute, anchor_title, html_root, is_document_url, is_image_url
 from crawler.platforms.encoding import page_text
 
 _BODY_CONTAINERS = (".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#zoom", "#Zoom",
@@ -34,6 +36,17 @@ _CHROME_IMAGE = re.compile(r"logo|icon|ico_|banner|btn|button|share|qrcode|erwei
 MIN_REPORT_CHARS = 300
 
 
+def _container_test(css: str) -> tuple[Optional[str], etree.XPath]:
+    """A body container selector compiled once (parsel's CSS translation), with the literal its
+    class or id needs in the page source: when that is absent, the XPath pass is skipped."""
+    literal = css[1:] if css[0] in ".#" else None
+    return literal, etree.XPath(HTMLTranslator().css_to_xpath(css), smart_strings=False)
+
+
+_BODY_TESTS = [_container_test(css) for css in _BODY_CONTAINERS]
+_FRAME_SOURCES = {"iframe": "src", "embed": "src", "object": "data"}
+
+
 @dataclass
 class Attachment:
     url: str
@@ -47,7 +60,6 @@ class Detail:
 
     is_report_body: bool
     attachments: list[Attachment] = field(default_factory=list)
-    title: Optional[str] = None  # ArticleTitle meta or <title>
 
 
 def viewer_target(url: str) -> Optional[str]:
@@ -65,21 +77,132 @@ def looks_like_report_text(text: str) -> bool:
     return sum(1 for marker in _SECTION_MARKERS if marker in text) >= 3
 
 
-def parse_detail(response: Response) -> Detail:
-    sel = selector(response)
-    body = None
-    for css in _BODY_CONTAINERS:
-        found = sel.css(css)
+# ------------------------------------------------------------------ the quick path (source text)
+# comments, scripts and styles: never shown, never containers (the tree path drops them too)
+_INVISIBLE = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.S | re.I)
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
+# the start tags the tree path reads links from, and their link attributes (a superset of what it
+# follows: any file-like link here sends the page to the tree path, which decides)
+_LINK_TAG = re.compile(r"<(?:a|iframe|embed|object)\s[^>]*>", re.I)
+_LINK_ATTR = re.compile(r"""\s(?:href|oldsrc|src|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_AMBIGUOUS = object()
+
+
+def _quick_container(css: str) -> tuple[tuple[str, ...], re.Pattern]:
+    """A start-tag pattern for one of ``_BODY_CONTAINERS``, and the literals one of which the
+    source must hold for it to match (a substring test is far cheaper than the pattern)."""
+    if css[0] == ".":  # a class token, case-sensitive as in CSS
+        name = re.escape(css[1:])
+        attribute = rf"""(?i:class)\s*=\s*(?:"(?:[^"]*\s)?{name}(?=[\s"])|'(?:[^']*\s)?{name}(?=[\s'])|{name}(?=[\s/>]))"""
+    elif css[0] == "#":  # an id, exact
+        name = re.escape(css[1:])
+        attribute = rf"""(?i:id)\s*=\s*(?:"{name}"|'{name}'|{name}(?=[\s/>]))"""
+    else:  # a tag name
+        return (css.lower(), css.upper()), re.compile(rf"<({css})(?=[\s/>])[^>]*>", re.I)
+    return (css[1:],), re.compile(rf"<([A-Za-z][A-Za-z0-9]*)(?=[\s/])[^>]*?\s{attribute}[^>]*>")
+
+
+_QUICK_CONTAINERS = [_quick_container(css) for css in _BODY_CONTAINERS]
+
+
+def _element_end(source: str, start: int, tag: str) -> Optional[int]:
+    """Where the element opened just before ``start`` closes, by counting its nested namesakes;
+    None when that is not plain (never closed, or a self-closing namesake the parser may read
+    either way)."""
+    depth = 1
+    for match in re.compile(rf"<(/?){tag}(?=[\s/>])[^>]*>", re.I).finditer(source, start):
+        if match.group(1):
+            depth -= 1
+            if depth == 0:
+                return match.start()
+        elif match.group(0).endswith("/>"):
+            return None
+        else:
+            depth += 1
+    return None
+
+
+def _quick_scope(visible: str) -> object:
+    """The source of the report container (as the tree path picks it), the whole page when there
+    is none, or ``_AMBIGUOUS`` when the source alone cannot say where it ends."""
+    for literals, pattern in _QUICK_CONTAINERS:
+        if not any(literal in visible for literal in literals):
+            continue
+        match = pattern.search(visible)
+        if match is None:
+            continue
+        end = _element_end(visible, match.end(), match.group(1).lower())
+        return visible[match.end():end] if end is not None else _AMBIGUOUS
+    return visible
+
+
+def _may_link_a_file(visible: str, base_url: str) -> bool:
+    for tag in _LINK_TAG.finditer(visible):
+        for attribute in _LINK_ATTR.finditer(tag.group(0)):
+            url = absolute(base_url, next(value for value in attribute.groups() if value is not None))
+            if url and (is_document_url(url) or _DOWNFILE.search(url) or _VIEWER.search(url)):
+                return True
+    return False
+
+
+def quick_report_body(text: str, base_url: str) -> bool:
+    """True when a page's source alone shows it is a report body that links no file.
+
+    False means "not shown this way" (the tree path decides), never "not a report". The text is
+    what the tree path reads — the container's text, tags, comments, scripts and styles removed,
+    entities decoded — so both agree; a page with any hint of a file link, or whose container's
+    end is not plain in the source, is left to the tree path.
+    """
+    if len(text) < MIN_REPORT_CHARS or _APP_LINKS.search(text):
+        return False
+    visible = _INVISIBLE.sub("", text)
+    if _may_link_a_file(visible, base_url):
+        return False
+    scope = _quick_scope(visible)
+    if scope is _AMBIGUOUS:
+        return False
+    shown = _TAG.sub("", scope)
+    if "&" in shown:
+        shown = html.unescape(shown)
+    return looks_like_report_text("".join(shown.split()))
+
+
+# ------------------------------------------------------------------ the tree path (lxml)
+def _body_container(root: etree._Element, source: str) -> Optional[etree._Element]:
+    """The report's container: the first element matching the first of ``_BODY_CONTAINERS``
+    that matches anything (one XPath pass per selector whose class or id is in the source)."""
+    for literal, xpath in _BODY_TESTS:
+        if literal is not None and literal not in source:
+            continue
+        found = xpath(root)
         if found:
-            body = found[0]
-            break
-    scope = body if body is not None else sel
+            return found[0]
+    return None
+
+
+def parse_detail(response: Response) -> Detail:
+    """The report body and the files of a detail page.
+
+    Most report pages are large Word exports that link no file: those are recognised from their
+    source text (:func:`quick_report_body`, several times cheaper than a tree). Every other page —
+    a page that may link a file, or whose text does not plainly read as a report — is read as a
+    tree with lxml (compiled XPath and C-level traversals: this runs for every detail page).
+    """
+    text = page_text(response)
+    if quick_report_body(text, response.url):
+        return Detail(is_report_body=True)
+    return _parse_detail_tree(response, text)
+
+
+def _parse_detail_tree(response: Response, text: str) -> Detail:
+    root = html_root(text, response.url)
+    # never shown, never a container: gone before reading text (appLinkStr is read from the source)
+    etree.strip_elements(root, "script", "style", with_tail=False)
+    body = _body_container(root, text)
+    scope = body if body is not None else root
     # joined without spaces: Word exports split words over <span>s (主动公开政府信</span><span>息情况)
-    text = "".join("".join(scope.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-                           .getall()).split())
-    title = (sel.css("meta[name=ArticleTitle]::attr(content)").get()
-             or sel.css("title::text").get() or "").strip() or None
-    detail = Detail(is_report_body=looks_like_report_text(text), title=title)
+    body_text = "".join("".join(scope.itertext()).split())
+    detail = Detail(is_report_body=looks_like_report_text(body_text))
     seen: set[str] = set()
 
     def add(url: Optional[str], label: str, kind: str) -> None:
@@ -87,21 +210,24 @@ def parse_detail(response: Response) -> Detail:
             seen.add(url)
             detail.attachments.append(Attachment(url=url, title=label, kind=kind))
 
-    for anchor in sel.css("a[href], a[oldsrc], a[OLDSRC]"):
+    for anchor in root.iter("a"):
         # the href is what a browser follows; OLDSRC (the server-side path) only when href is empty
-        href = anchor.attrib.get("href") or anchor.attrib.get("oldsrc") or anchor.attrib.get("OLDSRC")
-        url = absolute(response.url, href)
+        # (the HTML parser lower-cases attribute names)
+        href, oldsrc = anchor.get("href"), anchor.get("oldsrc")
+        if href is None and oldsrc is None:
+            continue
+        url = absolute(response.url, href or oldsrc)
         if not url:
             continue
-        label = anchor_title(anchor) or anchor.attrib.get("download", "")
+        label = anchor_title(anchor) or anchor.get("download", "")
         target = viewer_target(url)
         if target:
             add(absolute(response.url, target), label, "file")
         elif is_document_url(url) or (_DOWNFILE.search(url) and not is_image_url(url)):
             add(url, label, "file")
-    for frame in sel.css("iframe[src], embed[src], object[data]"):
-        src = frame.attrib.get("src") or frame.attrib.get("data")
-        url = absolute(response.url, src)
+    for frame in root.iter(*_FRAME_SOURCES):
+        src = frame.get(_FRAME_SOURCES[frame.tag])
+        url = absolute(response.url, src) if src is not None else None
         if not url:
             continue
         target = viewer_target(url)
@@ -109,14 +235,15 @@ def parse_detail(response: Response) -> Detail:
             add(absolute(response.url, target), "", "file")
         elif is_document_url(url):
             add(url, "", "file")
-    for script in _APP_LINKS.findall(page_text(response)):
+    for script in _APP_LINKS.findall(text):
         for part in script.split("|"):
             url = absolute(response.url, part.strip())
             if url and is_document_url(url):
                 add(url, "", "file")
     if not detail.is_report_body and not any(a.kind == "file" for a in detail.attachments):
-        for img in scope.css("img[src]"):
-            url = absolute(response.url, img.attrib.get("src"))
+        for img in scope.iter("img"):
+            src = img.get("src")
+            url = absolute(response.url, src) if src is not None else None
             if url and is_image_url(url) and not _CHROME_IMAGE.search(url):
-                add(url, img.attrib.get("alt", ""), "image")
+                add(url, img.get("alt", ""), "image")
     return detail

@@ -1,0 +1,95 @@
+"""Detail pages: the quick (source text) path and the tree (lxml) path must agree.
+
+The quick path only ever answers "a report body that links no file"; every other page goes to the
+tree path. These tests pin both halves of that promise on real corpus pages and on the tricky
+shapes the quick path must leave alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from crawler.platforms.detail import _parse_detail_tree, parse_detail, quick_report_body
+from crawler.platforms.encoding import page_text
+from tests.conftest import DOCUMENTS
+
+URL = "http://d.example/col/202401/t20240101_1.html"
+SECTIONS = ("一、总体情况" + "本机关认真贯彻落实条例要求。" * 12 + "二、主动公开政府信息情况" + "主动公开文件若干。" * 10
+            + "三、收到和处理政府信息公开申请情况" + "本年新收申请若干件。" * 10 + "四、政府信息公开行政复议、行政诉讼情况"
+            + "五、存在的主要问题及改进情况" + "六、其他需要报告的事项")
+
+
+def page(body: str) -> HtmlResponse:
+    return HtmlResponse(url=URL, body=body.encode("utf-8"), request=Request(URL))
+
+
+def word_export(inner: str) -> str:
+    """A report body split over <span>s the way Word exports are."""
+    spans = "".join(f'<span style="font-family:仿宋_GB2312">{SECTIONS[i:i + 7]}</span>' for i in range(0, len(SECTIONS), 7))
+    return f'<div class="WordSection1"><p class="MsoNormal">{spans}</p>{inner}</div>'
+
+
+def both_paths(response: HtmlResponse) -> tuple[bool, dict]:
+    text = page_text(response)
+    return quick_report_body(text, response.url), asdict(_parse_detail_tree(response, text))
+
+
+CORPUS_PAGES = sorted(path.name for path in DOCUMENTS.glob("*.htm*"))
+
+
+@pytest.mark.parametrize("name", CORPUS_PAGES)
+def test_quick_path_agrees_with_the_tree_on_real_pages(name: str) -> None:
+    response = HtmlResponse(url="https://www.example.gov.cn/zfxxgknb/202401/t20240101_1.html",
+                            body=(DOCUMENTS / name).read_bytes())
+    quick, tree = both_paths(response)
+    if quick:  # the quick path may decline a report body; it may never claim a non-report
+        assert tree == {"is_report_body": True, "attachments": []}
+    assert asdict(parse_detail(response)) == tree
+
+
+def test_a_real_report_body_is_recognised_without_a_tree() -> None:
+    response = HtmlResponse(url="https://www.pingtan.gov.cn/zwgk/zfxxgk/zfxxgknb/202503/t20250310_97791.htm",
+                            body=(DOCUMENTS / "pingtan_2024.html").read_bytes())
+    assert quick_report_body(page_text(response), response.url)
+
+
+def test_word_export_in_a_container_is_a_quick_report_body() -> None:
+    body = f'<html><body><div class="nav">首页</div><div class="TRS_Editor">{word_export("")}</div></body></html>'
+    assert both_paths(page(body)) == (True, {"is_report_body": True, "attachments": []})
+
+
+@pytest.mark.parametrize("link", [
+    '<a href="./P020240101123456.pdf">附件</a>',
+    '<a href="" OLDSRC="/protect/P0202401/P020240101123456.docx">附件</a>',
+    '<a href="/module/download/downfile.jsp?classid=0&amp;filename=abc">下载</a>',
+    '<iframe src="/pdfjs/web/viewer.html?file=%2Fattach%2F2024%2Fx.pdf"></iframe>',
+    "<script>var appLinkStr='./P0202401019.xlsx|统计表';</script>",
+])
+def test_a_page_that_may_link_a_file_goes_to_the_tree(link: str) -> None:
+    body = f'<html><body><div class="TRS_Editor">{word_export(link)}</div></body></html>'
+    quick, tree = both_paths(page(body))
+    assert not quick
+    assert tree["is_report_body"] and tree["attachments"]  # the tree finds the file: a copy to keep
+    assert asdict(parse_detail(page(body))) == tree
+
+
+def test_the_container_decides_not_the_whole_page() -> None:
+    # the report text sits outside the container (a navigation menu, say): neither path takes it
+    body = f'<html><body><div class="side">{word_export("")}</div><div class="TRS_Editor"><p>详见附件</p></div></body></html>'
+    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": []})
+
+
+def test_text_in_comments_and_scripts_is_not_report_text() -> None:
+    body = (f'<html><body><div class="TRS_Editor"><!-- {SECTIONS} --><script>var t="{SECTIONS}";</script>'
+            "<p>详见附件</p></div></body></html>")
+    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": []})
+
+
+def test_an_unclosed_container_is_left_to_the_tree() -> None:
+    body = f'<html><body><div class="TRS_Editor"><div>{word_export("")}</body></html>'
+    quick, tree = both_paths(page(body))
+    assert not quick  # where the container ends is not plain in the source
+    assert tree["is_report_body"]
