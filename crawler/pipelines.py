@@ -190,7 +190,10 @@ class BatchWriter:
         from crawler.db.models import Capture
 
         ids = {job.payload["capture_id"] for job in jobs}
-        captures = {c.id: c for c in session.scalars(select(Capture).where(Capture.id.in_(ids)))}
+        # the columns needed, not whole rows (a capture row carries both header maps as JSON)
+        captures = {c.id: c for c in session.execute(
+            select(Capture.id, Capture.sha256, Capture.size, Capture.media_type, Capture.fetched_at)
+            .where(Capture.id.in_(ids)))}
         wanted = []
         for job in jobs:
             capture = captures.get(job.payload["capture_id"])
