@@ -396,9 +396,11 @@ def parse_and_store(session: Session, archive: Archive, document: Document,
         parse_fn = parsers.parse
     context = document_context(session, document)
     try:
-        data = archive.read_blob(document.sha256)
-        parsed = parse_fn(data, media_type=document.media_type, name=context["name"])
+        parts = detail_parts(session, archive, document, context["url"])
+        parsed = parse_fn(document_bytes(archive, document, parts), media_type=document.media_type,
+                          name=context["name"])
         report_dict = parsed.to_dict() if hasattr(parsed, "to_dict") else dict(parsed)
+        note_detail_parts(report_dict, parts)
     except Exception as exc:  # a parser bug must not stop the worker; the reason is kept
         finish_document(session, document, error=f"{type(exc).__name__}: {exc}")
         return None
@@ -409,6 +411,49 @@ def parse_and_store(session: Session, archive: Archive, document: Document,
                           source_url=context["url"])
     finish_document(session, document)
     return result
+
+
+def detail_parts(session: Session, archive: Archive, document: Document, url: Optional[str]
+                 ) -> list[tuple[str, Optional[str]]]:
+    """The later parts of a detail page TRS split over ``t…_<id>.html``, ``t…_<id>_1.html`` …, as
+    (URL, sha256 — None when that part was never archived); [] for any other document.
+
+    Found from the first part's pager and the crawl's captures, so a re-parse from the archive
+    finds them the same way.
+    """
+    if not url or "html" not in (document.media_type or ""):
+        return []
+    from crawler.platforms import trs
+    from crawler.platforms.encoding import decode_body
+
+    parts = []
+    for part_url in trs.detail_part_urls(url, decode_body(archive.read_blob(document.sha256))):
+        sha = session.scalar(select(Capture.sha256).where(
+            Capture.url == part_url, Capture.status == 200, Capture.sha256.is_not(None))
+            .order_by(Capture.id.desc()).limit(1))
+        parts.append((part_url, sha))
+    return parts
+
+
+def document_bytes(archive: Archive, document: Document, parts: Sequence[tuple[str, Optional[str]]]) -> bytes:
+    """What to parse for a document: its payload, with the archived later parts (see
+    :func:`detail_parts`) joined into one page."""
+    from crawler.platforms import trs
+
+    data = archive.read_blob(document.sha256)
+    found = [archive.read_blob(sha) for _url, sha in parts if sha]
+    return trs.join_detail_parts(data, found) if found else data
+
+
+def note_detail_parts(report: dict[str, Any], parts: Sequence[tuple[str, Optional[str]]]) -> None:
+    """Say in a parse result which pages it was read from, and which part was missing."""
+    if not parts:
+        return
+    report["parts"] = [url for url, _sha in parts]
+    missing = [url for url, sha in parts if not sha]
+    if missing:
+        report.setdefault("warnings", []).append(
+            f"{len(missing)} of {len(parts) + 1} pages of this report were not archived: {', '.join(missing)}")
 
 
 def document_context(session: Session, document: Document) -> dict[str, Any]:
@@ -730,7 +775,7 @@ def _number_text(value: Any) -> Optional[str]:
 
 def _details(report: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("file", "media_type", "signature_agency", "sections", "extras", "ambiguous", "warnings",
-            "pages", "agency")
+            "pages", "agency", "parts")
     return _jsonable({key: report.get(key) for key in keep if report.get(key) not in (None, [], {}, "")})
 
 

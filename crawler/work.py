@@ -265,8 +265,16 @@ def process_document(factory: Any, archive: Any, document_id: int, parser: Parse
         sha256, media_type = document.sha256, document.media_type
         hint = listing_hint(session, archive, document)
         context = store.document_context(session, document)
+        parts = store.detail_parts(session, archive, document, context["url"])
+        joined = store.document_bytes(archive, document, parts) if any(sha for _u, sha in parts) else None
     meta = {k: str(v) for k, v in (("listing_title", hint.get("title")), ("url", hint.get("url"))) if v}
-    status, result = parser.parse(archive.blob_path(sha256), media_type, context["name"], meta, timeout)
+    if joined is None:
+        status, result = parser.parse(archive.blob_path(sha256), media_type, context["name"], meta, timeout)
+    else:  # a page split in parts: the joined page, from a temporary file
+        with tempfile.NamedTemporaryFile(prefix="xxgk-parts-", suffix=".html") as tmp:
+            tmp.write(joined)
+            tmp.flush()
+            status, result = parser.parse(Path(tmp.name), media_type, context["name"], meta, timeout)
     with transaction(factory) as session:
         document = session.get(Document, document_id)
         if status != "ok":
@@ -277,6 +285,7 @@ def process_document(factory: Any, archive: Any, document_id: int, parser: Parse
             return summary
         summary.parsed += 1
         report, agency = _finalize(result, hint)
+        store.note_detail_parts(report, parts)
         source = session.get(Source, context["source_id"]) if context["source_id"] else None
         try:
             with session.begin_nested():

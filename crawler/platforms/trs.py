@@ -85,3 +85,44 @@ def parse_listing(response: Response) -> Listing:
         return listing
     listing.requests = [listing_request(u, NAME) for u in next_page_urls(response.url, text)]
     return listing
+
+
+# ------------------------------------------------------------------ detail pages split in parts
+_DETAIL_STEM = re.compile(r"/(t\d{8}_\d+)\.(s?html?)$")
+_BODY_INNER = re.compile(rb"<body\b[^>]*>(.*)</body\s*>", re.S | re.I)
+_BODY_END = re.compile(rb"</body\s*>", re.I)
+
+
+def detail_part_urls(url: str, text: str) -> list[str]:
+    """The later parts of a detail page TRS split over ``t…_<id>.html``, ``t…_<id>_1.html``, …
+
+    The first part carries ``createPageHTML(N, 0, "t…_<id>", "html")`` (its own name as the
+    prefix); the others are ``t…_<id>_1`` … ``t…_<id>_{N-1}``. Anything else — a listing's pager,
+    a later part, a pager naming another page — gives no parts.
+    """
+    match = _CREATE_PAGE.search(text)
+    own = _DETAIL_STEM.search(urlsplit(url).path)
+    if match is None or own is None:
+        return []
+    count, current, stem, ext = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+    if count < 2 or current != 0 or stem != own.group(1):
+        return []
+    return [urljoin(url, f"{stem}_{k}.{ext}") for k in range(1, min(count, MAX_PAGES))]
+
+
+def join_detail_parts(first: bytes, rest: list[bytes]) -> bytes:
+    """One page from a detail page's parts: the later parts' ``<body>`` contents appended to the
+    first part's body, so a report whose tables continue on ``_1.html`` is read whole.
+
+    Bytes in, bytes out (the parts of one page share its encoding); a part without ``<body>`` is
+    appended whole.
+    """
+    if not rest:
+        return first
+    bodies = []
+    for part in rest:
+        inner = _BODY_INNER.search(part)
+        bodies.append(inner.group(1) if inner else part)
+    ends = list(_BODY_END.finditer(first))
+    at = ends[-1].start() if ends else len(first)
+    return first[:at] + b"\n".join([b"", *bodies, b""]) + first[at:]

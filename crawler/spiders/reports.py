@@ -27,8 +27,9 @@ from twisted.python.failure import Failure
 from crawler import platforms, titles
 from crawler.items import DocumentItem
 from crawler.middlewares import BlockedHostError, ChallengeError, ScopeError, resolver_refusal
-from crawler.platforms import generic
+from crawler.platforms import generic, trs
 from crawler.platforms.base import is_document_url, is_image_url
+from crawler.platforms.encoding import page_text
 from crawler.registry import Source, adhoc_source, find_source, load_registry
 
 _REJECT_ATTACHMENT = re.compile(r"解读|图解|一图读懂")
@@ -230,7 +231,11 @@ class ReportsSpider(scrapy.Spider):
             return
         detail = platforms.parse_detail(response)
         if detail.is_report_body:
-            yield self._document_item(response, "detail")
+            parts = trs.detail_part_urls(response.url, page_text(response))
+            if parts:  # the report continues on t…_1.html: its document once every part is archived
+                yield self._next_detail_part(response, self._document_fields(response, "detail"), parts)
+            else:
+                yield self._document_item(response, "detail")
         files = [a.url for a in detail.attachments if a.kind == "file"
                  and not _REJECT_ATTACHMENT.search(a.title or "")]
         files = list(dict.fromkeys(list(response.meta.get("api_attachments") or []) + files))
@@ -246,6 +251,26 @@ class ReportsSpider(scrapy.Spider):
                 self.record_failure(response.request, "no report on the detail page (no report body, "
                                     "no attachment: an error page or an empty shell?)",
                                     status=response.status)
+
+    # ---- a report body split over several pages (TRS t…_<id>.html, t…_<id>_1.html, …)
+    def _next_detail_part(self, response: Response, fields: dict[str, Any], parts: list[str]) -> Request:
+        meta = {key: response.meta.get(key) for key in _PASS_META}
+        meta.update(role="detail_part", referrer_url=response.url, detail_fields=fields, detail_parts=parts[1:])
+        return Request(parts[0], callback=self.parse_detail_part, errback=self.on_detail_part_error, meta=meta)
+
+    def parse_detail_part(self, response: Response) -> Iterator[Any]:
+        """A later part is archived (the parse workers join the parts); the document follows the last."""
+        self.per_source[response.meta["source"]]["detail_parts"] += 1
+        fields, rest = response.meta["detail_fields"], response.meta["detail_parts"]
+        if rest:
+            yield self._next_detail_part(response, fields, rest)
+        else:
+            yield self._emit_document(fields)
+
+    async def on_detail_part_error(self, failure: Failure) -> AsyncIterator[Any]:
+        """A part that cannot be fetched: recorded; the report is kept with the parts there are."""
+        await self.on_error(failure)
+        yield self._emit_document(failure.request.meta["detail_fields"])
 
     def _follow_file(self, response: Response, url: str, role: str) -> Request:
         meta = {key: response.meta.get(key) for key in
@@ -273,9 +298,18 @@ class ReportsSpider(scrapy.Spider):
         yield self._document_item(response, role)
 
     def _document_item(self, response: Response, role: str) -> DocumentItem:
+        return self._emit_document(self._document_fields(response, role))
+
+    def _emit_document(self, fields: dict[str, Any]) -> DocumentItem:
+        self.per_source[fields["source"]]["documents"] += 1
+        return DocumentItem(**fields)
+
+    @staticmethod
+    def _document_fields(response: Response, role: str) -> dict[str, Any]:
+        """A document item's fields (plain values: they may wait in a request's meta, which a
+        JOBDIR or a shared frontier serialises)."""
         capture = response.meta.get("xxgk_capture") or {}
-        self.per_source[response.meta["source"]]["documents"] += 1
-        return DocumentItem(
+        return dict(
             url=(response.meta.get("redirect_urls") or [response.url])[0], final_url=response.url,
             source=response.meta["source"], role=role, capture_id=capture.get("id"),
             sha256=capture.get("sha256"), media_type=capture.get("media_type"),

@@ -124,3 +124,24 @@ def test_archive_first_every_response_has_a_capture(across_all: dict[str, Any]) 
     assert stored == 0
     run = db.execute("select outcome, stats from crawl_runs order by id desc limit 1").fetchone()
     assert run[0] == "finished" and '"sources"' in run[1]
+
+
+def test_a_report_split_over_two_pages_is_parsed_whole(tmp_path: Path) -> None:
+    """TRS pages a long report as t…_<id>.shtml + t…_<id>_1.shtml (here its tables are all on the
+    second page): both are archived, one document is stored, and it is parsed from both."""
+    import json
+    from decimal import Decimal
+
+    outcome = crawl_simulator(tmp_path, sites=few("trs-shtml"))
+    check_crawl(outcome)
+    truth = next(t for t in outcome["expected"] if "paged_detail" in t["flags"])
+    db = sqlite3.connect(outcome["db"])
+    captured = {url for (url,) in db.execute("select url from captures where status = 200")}
+    assert set(truth["urls"]) <= captured
+    report_id, details = db.execute(
+        "select r.id, r.details from reports r join agencies a on a.id = r.agency_id "
+        "where a.name = ? and r.year = ? and r.is_current", (truth["agency"], truth["year"])).fetchone()
+    assert json.loads(details)["parts"] == truth["urls"][1:]
+    values = dict(db.execute("select key, value_text from report_values where report_id = ?", (report_id,)))
+    assert {k: Decimal(v) for k, v in values.items() if v is not None} == {
+        k: Decimal(str(v)) for k, v in truth["values"].items() if v is not None}

@@ -93,3 +93,29 @@ def test_an_unclosed_container_is_left_to_the_tree() -> None:
     quick, tree = both_paths(page(body))
     assert not quick  # where the container ends is not plain in the source
     assert tree["is_report_body"]
+
+
+# ------------------------------------------------------------------ detail pages split in parts
+def test_the_parts_of_a_split_trs_detail_page() -> None:
+    from crawler.platforms.trs import detail_part_urls
+
+    first = "http://t.example/zfxxgknb/202403/t20240311_100.shtml"
+    pager = '<script>createPageHTML(3, 0, "t20240311_100", "shtml");</script>'
+    assert detail_part_urls(first, pager) == ["http://t.example/zfxxgknb/202403/t20240311_100_1.shtml",
+                                              "http://t.example/zfxxgknb/202403/t20240311_100_2.shtml"]
+    # a later part, a listing's pager, a pager naming another page, a single page: no parts
+    assert detail_part_urls(first.replace("_100.", "_100_1."), pager.replace(", 0,", ", 1,")) == []
+    assert detail_part_urls("http://t.example/zfxxgknb/index.shtml", 'createPageHTML(5, 0, "index", "shtml")') == []
+    assert detail_part_urls(first, pager.replace("_100", "_999")) == []
+    assert detail_part_urls(first, pager.replace("(3,", "(1,")) == []
+
+
+def test_split_parts_are_joined_into_one_body() -> None:
+    from crawler.platforms.trs import join_detail_parts
+
+    first = b"<html><head><title>t</title></head><body><div class='TRS_Editor'><p>one</p></div></body></html>"
+    second = b"<html><body><div class='TRS_Editor'><table><tr><td>two</td></tr></table></div></body></html>"
+    joined = join_detail_parts(first, [second, b"<p>three</p>"])
+    assert joined.count(b"<body>") == 1 and joined.endswith(b"</body></html>")
+    assert joined.index(b"one") < joined.index(b"<table>") < joined.index(b"three") < joined.index(b"</body>")
+    assert join_detail_parts(first, []) == first
