@@ -35,7 +35,7 @@ ALLOWED_SCHEMES = ("http", "https")
 _CHALLENGE_STATUSES = {412: "412 challenge (Ruishu-like)", 521: "521 cookie challenge (Jiasule-like)",
                        512: "512 cookie challenge (Jiasule-like)", 418: "418 WAF block"}
 _CHALLENGE_MARKERS = (
-    (re.compile(rb"\$_ts\s*=|\$_ts\.|_\$[a-zA-Z]{2}\(|meta[^>]+id=[\"']?\w+[\"']?[^>]+r=[\"']m"), "Ruishu challenge page"),
+    (re.compile(rb"\$_ts\s*=|\$_ts\.|_\$[a-zA-Z]{2}\(|meta[^<>]{1,200}?id=[\"']?\w+[\"']?[^<>]{1,200}?r=[\"']m"), "Ruishu challenge page"),
     (re.compile(rb"__jsl_clearance|__jsluid"), "Jiasule cookie challenge"),
     (re.compile("访问被拦截|安全验证|人机验证|滑动验证|请完成验证|验证码|请开启JavaScript|请启用JavaScript|"
                 "访问过于频繁|网站防火墙|WAF|captcha|Access Denied|anti-?bot".encode(), re.I), "anti-bot shell"),

@@ -78,12 +78,14 @@ def looks_like_report_text(text: str) -> bool:
 
 
 # ------------------------------------------------------------------ the quick path (source text)
+# Every pattern here is linear in the page: a tag is matched only up to the next "<" or ">" (a
+# hostile page of unclosed "<a <a <a …" must not cost quadratic time on the reactor).
 # comments, scripts and styles: never shown, never containers (the tree path drops them too)
 _INVISIBLE = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.S | re.I)
-_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
+_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
 # the start tags the tree path reads links from, and their link attributes (a superset of what it
 # follows: any file-like link here sends the page to the tree path, which decides)
-_LINK_TAG = re.compile(r"<(?:a|iframe|embed|object)\s[^>]*>", re.I)
+_LINK_TAG = re.compile(r"<(?:a|iframe|embed|object)\s[^<>]*>", re.I)
 _LINK_ATTR = re.compile(r"""\s(?:href|oldsrc|src|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
 _AMBIGUOUS = object()
 
@@ -98,8 +100,8 @@ def _quick_container(css: str) -> tuple[tuple[str, ...], re.Pattern]:
         name = re.escape(css[1:])
         attribute = rf"""(?i:id)\s*=\s*(?:"{name}"|'{name}'|{name}(?=[\s/>]))"""
     else:  # a tag name
-        return (css.lower(), css.upper()), re.compile(rf"<({css})(?=[\s/>])[^>]*>", re.I)
-    return (css[1:],), re.compile(rf"<([A-Za-z][A-Za-z0-9]*)(?=[\s/])[^>]*?\s{attribute}[^>]*>")
+        return (css.lower(), css.upper()), re.compile(rf"<({css})(?=[\s/>])[^<>]*>", re.I)
+    return (css[1:],), re.compile(rf"<([A-Za-z][A-Za-z0-9]*)(?=[\s/])[^<>]*?\s{attribute}[^<>]*>")
 
 
 _QUICK_CONTAINERS = [_quick_container(css) for css in _BODY_CONTAINERS]
@@ -110,7 +112,7 @@ def _element_end(source: str, start: int, tag: str) -> Optional[int]:
     None when that is not plain (never closed, or a self-closing namesake the parser may read
     either way)."""
     depth = 1
-    for match in re.compile(rf"<(/?){tag}(?=[\s/>])[^>]*>", re.I).finditer(source, start):
+    for match in re.compile(rf"<(/?){tag}(?=[\s/>])[^<>]*>", re.I).finditer(source, start):
         if match.group(1):
             depth -= 1
             if depth == 0:

@@ -29,7 +29,11 @@ SOFT_404_BYTES = 3000
 _SOFT_404 = re.compile(r"页面不存在|页面未找到|找不到(该|您|页面)|404\s*Not\s*Found|您访问的页面", re.I)
 _JS_REDIRECT = re.compile(
     r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*(?:=|\.replace\(|\.assign\()\s*['"]([^'"]+)['"]""")
-_META_REFRESH = re.compile(r"""<meta[^>]+http-equiv=['"]?refresh['"]?[^>]*content=['"]?\s*\d*\s*;?\s*url\s*=\s*([^'">\s]+)""", re.I)
+# meta refresh: the tag first, then its attributes (each pattern linear in the page, also on hostile
+# input such as thousands of unclosed "<meta " tags)
+_META_TAG = re.compile(r"<meta\b[^<>]*>", re.I)
+_REFRESH_EQUIV = re.compile(r"""http-equiv\s*=\s*['"]?refresh\b""", re.I)
+_REFRESH_URL = re.compile(r"""content\s*=\s*['"]?[\d\s;]*url\s*=\s*([^'">\s]+)""", re.I)
 _ITEM_TITLE = re.compile(r"报告|年报|公开")
 _PAGER_TEXT = re.compile(r"^(下一?页|尾页|末页|后页|>|»|\d{1,3})$")
 _SUBCOLUMN_TEXT = re.compile(r"(19|20)\d{2}\s*年?度?|乡镇|街道|部门|单位|区县|县区|年报|年度报告|政府|镇|乡")
@@ -56,7 +60,7 @@ def is_empty_shell(response: Response, text: str) -> bool:
     head = response.body[:2048].lower()
     if b"<html" not in head and b"<body" not in head:
         return False  # JSON replies, scripts and text files are not pages
-    if _META_REFRESH.search(text) or _JS_REDIRECT.search(text):
+    if meta_refresh_targets(text) or _JS_REDIRECT.search(text):
         return False
     sel = selector(response)
     if sel.css("a[href], iframe[src], frame[src]"):
@@ -66,11 +70,23 @@ def is_empty_shell(response: Response, text: str) -> bool:
     return len("".join(visible.split())) < 20
 
 
+def meta_refresh_targets(text: str) -> list[str]:
+    """The ``url=`` of every ``<meta http-equiv="refresh" content="0;url=…">``, as written."""
+    targets = []
+    for tag in _META_TAG.finditer(text):
+        if _REFRESH_EQUIV.search(tag.group(0)):
+            found = _REFRESH_URL.search(tag.group(0))
+            if found:
+                targets.append(found.group(1))
+    return targets
+
+
 def shell_targets(response: Response, text: str) -> list[str]:
     """Where a JS or meta-refresh shell sends the browser."""
     targets = []
-    for match in list(_META_REFRESH.finditer(text)) + list(_JS_REDIRECT.finditer(text[:20_000])):
-        url = absolute(response.url, match.group(1))
+    written = meta_refresh_targets(text) + [m.group(1) for m in _JS_REDIRECT.finditer(text[:20_000])]
+    for target in written:
+        url = absolute(response.url, target)
         if url and url != response.url:
             targets.append(url)
     return list(dict.fromkeys(targets))
@@ -88,7 +104,7 @@ def parse_listing(response: Response) -> Listing:
     follow: list[str] = []
     items: list[ReportLink] = []
     is_shell = len(sel.css("a[href]")) == 0 and len(response.body) < 4000
-    if is_shell or _META_REFRESH.search(text):
+    if is_shell or meta_refresh_targets(text):
         follow += shell_targets(response, text)
     for frame in sel.css("iframe[src], frame[src]"):
         url = absolute(response.url, frame.attrib.get("src"))

@@ -32,7 +32,7 @@ _TOTAL_RECORD = re.compile(r"totalRecord\s*[:=]\s*['\"]?(\d+)", re.I)
 _TOTAL_TAG = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
 _PERPAGE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.I)
 _PROXY = re.compile(r"proxyUrl\s*[:=]\s*['\"]([^'\"]+)['\"]", re.I)
-_UNIT_DIV = re.compile(r"<div[^>]+id=['\"]?(\d+)['\"]?[^>]*>\s*<script[^>]+text/xml", re.I)
+_UNIT_DIV = re.compile(r"<div\b[^<>]*?\bid=['\"]?(\d+)['\"]?[^<>]*>\s*<script\b[^<>]*text/xml", re.I)
 _COLUMN_ID = re.compile(r"/col/col(\d+)/")
 FORM_FIELDS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid",
                "webname", "permissiontype")

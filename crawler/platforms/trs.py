@@ -89,8 +89,7 @@ def parse_listing(response: Response) -> Listing:
 
 # ------------------------------------------------------------------ detail pages split in parts
 _DETAIL_STEM = re.compile(r"/(t\d{8}_\d+)\.(s?html?)$")
-_BODY_INNER = re.compile(rb"<body\b[^>]*>(.*)</body\s*>", re.S | re.I)
-_BODY_END = re.compile(rb"</body\s*>", re.I)
+_BODY_START = re.compile(rb"<body\b[^<>]*>", re.I)
 
 
 def detail_part_urls(url: str, text: str) -> list[str]:
@@ -119,10 +118,14 @@ def join_detail_parts(first: bytes, rest: list[bytes]) -> bytes:
     """
     if not rest:
         return first
-    bodies = []
-    for part in rest:
-        inner = _BODY_INNER.search(part)
-        bodies.append(inner.group(1) if inner else part)
-    ends = list(_BODY_END.finditer(first))
-    at = ends[-1].start() if ends else len(first)
+    bodies = [_body_inner(part) for part in rest]
+    end = first.lower().rfind(b"</body")
+    at = end if end >= 0 else len(first)
     return first[:at] + b"\n".join([b"", *bodies, b""]) + first[at:]
+
+
+def _body_inner(page: bytes) -> bytes:
+    """What is between ``<body …>`` and the last ``</body>`` (the whole page when either is missing)."""
+    start = _BODY_START.search(page)
+    end = page.lower().rfind(b"</body")
+    return page[start.end():end] if start is not None and end >= start.end() else page

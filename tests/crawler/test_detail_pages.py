@@ -119,3 +119,16 @@ def test_split_parts_are_joined_into_one_body() -> None:
     assert joined.count(b"<body>") == 1 and joined.endswith(b"</body></html>")
     assert joined.index(b"one") < joined.index(b"<table>") < joined.index(b"three") < joined.index(b"</body>")
     assert join_detail_parts(first, []) == first
+
+
+@pytest.mark.parametrize("hostile", [
+    "<a " * 200_000,  # unclosed tags: each pattern stops at the next "<"
+    '<div class="TRS_Editor">' + "<div " * 200_000,
+    '<p class="' + "x " * 200_000,
+    "<!--" * 100_000 + "<script>" * 100_000,
+])
+def test_hostile_pages_cost_linear_time(hostile: str) -> None:
+    # quadratic patterns would take minutes on these (~0.5 MB); linear ones take milliseconds
+    response = page(f"<html><body>{hostile}</body></html>")
+    assert not quick_report_body(page_text(response), URL)
+    assert not parse_detail(response).is_report_body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawler import platforms
@@ -214,3 +216,24 @@ def test_encodings_header_vs_meta_vs_content() -> None:
     plain = html("http://e.example/", gbk, headers={"Content-Type": "text/html"})
     assert "政府信息公开工作年度报告" in page_text(plain)
     assert decode_body("报告".encode("utf-8")) == "报告"
+
+
+# ------------------------------------------------------------------------------- hostile pages
+HOSTILE_PAGES = {
+    "unclosed meta tags": "<meta " * 100_000,
+    "a meta refresh padded with blanks": "<meta http-equiv=refresh content=" + " " * 200_000,
+    "unclosed divs with ids": "<div id=1 " * 50_000,
+    "unclosed links": "<a href=x " * 50_000,
+    "unclosed scripts on an EWB page": "EWB-FRONT" + "<script " * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_PAGES))
+@pytest.mark.parametrize("platform", list(platforms.ADAPTERS))
+def test_every_adapter_reads_hostile_pages_in_linear_time(platform: str, name: str) -> None:
+    # quadratic patterns take minutes on these (~0.5 MB); a hang here is the regression
+    response = html("http://h.example/zfxxgknb/index.html", f"<html><body>{HOSTILE_PAGES[name]}</body></html>",
+                    meta={"column_url": "http://h.example/zfxxgknb/"})
+    platforms.detect(response)
+    listing = platforms.ADAPTERS[platform].parse_listing(response)
+    assert listing.items == []
