@@ -145,3 +145,24 @@ def test_a_report_split_over_two_pages_is_parsed_whole(tmp_path: Path) -> None:
     values = dict(db.execute("select key, value_text from report_values where report_id = ?", (report_id,)))
     assert {k: Decimal(v) for k, v in values.items() if v is not None} == {
         k: Decimal(str(v)) for k, v in truth["values"].items() if v is not None}
+
+
+def test_a_missing_part_is_recorded_and_the_report_kept(tmp_path: Path) -> None:
+    import json
+    from urllib.parse import urlsplit
+
+    db_url, archive = f"sqlite:///{tmp_path / 'xxgk.sqlite'}", tmp_path / "archive"
+    with Simulator(seed=1, sites=few("trs-shtml")) as sim:
+        truth = next(t for t in sim.expected_reports() if "paged_detail" in t["flags"])
+        sim.add_fault("trs-shtml", urlsplit(truth["urls"][1]).path, "status", status=404)
+        result = run_crawl(registry=sim.registry_entries(), db_url=db_url, archive_dir=archive,
+                           settings=dict(LOCAL_SIMULATOR_SETTINGS), timeout=900)
+    assert result.finish_reason == "finished"
+    assert any(f["url"] == truth["urls"][1] and f["status"] == 404 for f in result.failures), result.failures
+    run_workers(1, db_url, archive, timeout=120)
+    db = sqlite3.connect(tmp_path / "xxgk.sqlite")
+    details = db.execute(
+        "select r.details from reports r join agencies a on a.id = r.agency_id "
+        "where a.name = ? and r.year = ? and r.is_current", (truth["agency"], truth["year"])).fetchone()[0]
+    warnings = json.loads(details)["warnings"]
+    assert any("1 of 2 pages of this report were not archived" in w and truth["urls"][1] in w for w in warnings)
