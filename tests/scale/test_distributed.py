@@ -63,6 +63,10 @@ def test_two_crawlers_and_two_parse_workers_store_every_report_once(tmp_path: Pa
     archive = tmp_path / "shared-archive"
     with postgres_schema() as db_url, redis_frontier() as prefix, \
             Simulator(seed=11, sites=small_world(docs=20)) as sim:
+        # detail pages answer slowly, so the crawl lasts longer than a crawler's start-up: one fast
+        # process could otherwise drain the whole frontier before the other has joined
+        for pattern in ("*/t20*", "*/post_*"):
+            sim.add_fault("*", pattern, "slow", seconds=0.4)
         options = crawl_options(sim, db_url, archive, prefix)
         crawlers = [start_crawl(**options), start_crawl(**options)]
         workers = start_workers(db_url, archive)
