@@ -62,7 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ChallengeMiddleware": 955,
     "crawler.middlewares.SelfRedirectMiddleware": 610,  # after cookies (700), before redirects (600)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware (550) sees a 429
-    # distributed mode: process_exception runs last (after RetryMiddleware gave up): ack the lease
+    # distributed mode only (not loaded otherwise): process_exception runs last (after
+    # RetryMiddleware gave up): ack the lease
     "crawler.frontier.LeaseAckDownloaderMiddleware": 5,
 }
 ITEM_PIPELINES = {
@@ -74,7 +75,8 @@ EXTENSIONS = {
     "crawler.monitoring.HealthExtension": 600,  # per-source health rows + the monitors' verdicts
 }
 SPIDER_MIDDLEWARES = {
-    # distributed mode: ack a request's lease once its callback's output is scheduled (no-op otherwise)
+    # distributed mode only (not loaded otherwise): ack a request's lease once its callback's
+    # output is scheduled
     "crawler.frontier.LeaseAckSpiderMiddleware": 990,
 }
 

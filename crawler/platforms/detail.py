@@ -18,6 +18,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 from scrapy.http import Response
 
+from crawler.platforms import trs
 from crawler.platforms.base import absolute, anchor_title, html_root, is_document_url, is_image_url
 from crawler.platforms.encoding import page_text
 
@@ -60,6 +61,7 @@ class Detail:
 
     is_report_body: bool
     attachments: list[Attachment] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)  # later pages of a split page (TRS t…_<id>_1.html)
 
 
 def viewer_target(url: str) -> Optional[str]:
@@ -191,9 +193,10 @@ def parse_detail(response: Response) -> Detail:
     tree with lxml (compiled XPath and C-level traversals: this runs for every detail page).
     """
     text = page_text(response)
-    if quick_report_body(text, response.url):
-        return Detail(is_report_body=True)
-    return _parse_detail_tree(response, text)
+    detail = Detail(is_report_body=True) if quick_report_body(text, response.url) else \
+        _parse_detail_tree(response, text)
+    detail.parts = trs.detail_part_urls(response.url, text)
+    return detail
 
 
 def _parse_detail_tree(response: Response, text: str) -> Detail:

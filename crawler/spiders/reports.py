@@ -27,9 +27,8 @@ from twisted.python.failure import Failure
 from crawler import platforms, titles
 from crawler.items import DocumentItem
 from crawler.middlewares import BlockedHostError, ChallengeError, ScopeError, resolver_refusal
-from crawler.platforms import generic, trs
+from crawler.platforms import generic
 from crawler.platforms.base import is_document_url, is_image_url
-from crawler.platforms.encoding import page_text
 from crawler.registry import Source, adhoc_source, find_source, load_registry
 
 _REJECT_ATTACHMENT = re.compile(r"解读|图解|一图读懂")
@@ -231,9 +230,8 @@ class ReportsSpider(scrapy.Spider):
             return
         detail = platforms.parse_detail(response)
         if detail.is_report_body:
-            parts = trs.detail_part_urls(response.url, page_text(response))
-            if parts:  # the report continues on t…_1.html: its document once every part is archived
-                yield self._next_detail_part(response, self._document_fields(response, "detail"), parts)
+            if detail.parts:  # the report continues on t…_1.html: its document once every part is archived
+                yield self._next_detail_part(response, self._document_fields(response, "detail"), detail.parts)
             else:
                 yield self._document_item(response, "detail")
         files = [a.url for a in detail.attachments if a.kind == "file"

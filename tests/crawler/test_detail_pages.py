@@ -46,7 +46,7 @@ def test_quick_path_agrees_with_the_tree_on_real_pages(name: str) -> None:
                             body=(DOCUMENTS / name).read_bytes())
     quick, tree = both_paths(response)
     if quick:  # the quick path may decline a report body; it may never claim a non-report
-        assert tree == {"is_report_body": True, "attachments": []}
+        assert tree == {"is_report_body": True, "attachments": [], "parts": []}
     assert asdict(parse_detail(response)) == tree
 
 
@@ -58,7 +58,7 @@ def test_a_real_report_body_is_recognised_without_a_tree() -> None:
 
 def test_word_export_in_a_container_is_a_quick_report_body() -> None:
     body = f'<html><body><div class="nav">首页</div><div class="TRS_Editor">{word_export("")}</div></body></html>'
-    assert both_paths(page(body)) == (True, {"is_report_body": True, "attachments": []})
+    assert both_paths(page(body)) == (True, {"is_report_body": True, "attachments": [], "parts": []})
 
 
 @pytest.mark.parametrize("link", [
@@ -79,13 +79,13 @@ def test_a_page_that_may_link_a_file_goes_to_the_tree(link: str) -> None:
 def test_the_container_decides_not_the_whole_page() -> None:
     # the report text sits outside the container (a navigation menu, say): neither path takes it
     body = f'<html><body><div class="side">{word_export("")}</div><div class="TRS_Editor"><p>详见附件</p></div></body></html>'
-    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": []})
+    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": [], "parts": []})
 
 
 def test_text_in_comments_and_scripts_is_not_report_text() -> None:
     body = (f'<html><body><div class="TRS_Editor"><!-- {SECTIONS} --><script>var t="{SECTIONS}";</script>'
             "<p>详见附件</p></div></body></html>")
-    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": []})
+    assert both_paths(page(body)) == (False, {"is_report_body": False, "attachments": [], "parts": []})
 
 
 def test_an_unclosed_container_is_left_to_the_tree() -> None:
@@ -108,6 +108,11 @@ def test_the_parts_of_a_split_trs_detail_page() -> None:
     assert detail_part_urls("http://t.example/zfxxgknb/index.shtml", 'createPageHTML(5, 0, "index", "shtml")') == []
     assert detail_part_urls(first, pager.replace("_100", "_999")) == []
     assert detail_part_urls(first, pager.replace("(3,", "(1,")) == []
+    # the detail page object says so, on both paths (a Word export, and a page linking a file)
+    for inner in ("", '<a href="./P020240311.pdf">附件</a>'):
+        response = HtmlResponse(url=first, body=f"<html><body><div class='TRS_Editor'>{word_export(inner)}</div>"
+                                                f"{pager}</body></html>".encode("utf-8"), request=Request(first))
+        assert parse_detail(response).parts == detail_part_urls(first, pager)
 
 
 def test_split_parts_are_joined_into_one_body() -> None:
