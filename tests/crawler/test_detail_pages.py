@@ -7,6 +7,7 @@ shapes the quick path must leave alone.
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict
 
 import pytest
@@ -93,6 +94,31 @@ def test_an_unclosed_container_is_left_to_the_tree() -> None:
     quick, tree = both_paths(page(body))
     assert not quick  # where the container ends is not plain in the source
     assert tree["is_report_body"]
+
+
+@pytest.mark.parametrize("scope", [
+    # section markers only inside attributes: not text
+    "".join(f'<p title="{marker}">x</p>' for marker in ("总体情况", "主动公开", "行政复议", "依申请公开")) + "<p>" + "字" * 400 + "</p>",
+    # markers in the text, but the text short once tags and entities are gone
+    "<p>总体情况 主动公开 行政复议</p>" + '<span class="' + "x" * 400 + '"></span>' + "&nbsp;" * 400,
+    # entities cut by tags (read whole once the tags are stripped): far fewer characters than the source
+    "<p>总体情况主动公开行政复议</p>" + "&am<b>p;" * 200,
+    # a marker split by a tag is text, but not where the source shows it
+    "<p>总体<b>情况</b>主动<b>公开</b>行政<b>复议</b>" + "字" * 400 + "</p>",
+])
+def test_the_marker_shortcut_never_claims_more_than_the_full_test(scope: str) -> None:
+    from crawler.platforms.detail import _TAG, _plainly_report_text, looks_like_report_text
+
+    full = looks_like_report_text("".join(html.unescape(_TAG.sub("", scope)).split()))
+    assert not _plainly_report_text(scope) or full
+
+
+def test_the_marker_shortcut_reads_a_long_page_from_its_first_tags() -> None:
+    from crawler.platforms.detail import _plainly_report_text
+
+    assert _plainly_report_text(f"<p>{SECTIONS}</p>" + "<p>字</p>" * 100_000)
+    assert _plainly_report_text("<p>总体情况主动公开行政复议</p>" + "&amp;" * 300)  # 300 "&": 312 characters
+    assert not _plainly_report_text("<p>总体情况主动公开行政复议</p>" + "&amp;" * 200)
 
 
 # ------------------------------------------------------------------ detail pages split in parts
