@@ -88,7 +88,7 @@ def bare_child(url_file: str, result_file: str, settings_file: str) -> None:
 
 
 def peak_rss_kb() -> int:
-    from crawler.pipelines import peak_rss_kb as ours
+    from crawler.writer import peak_rss_kb as ours
 
     return ours()  # VmHWM: ru_maxrss would include the bench process this child was forked from
 
@@ -244,10 +244,17 @@ def measure_round(k: int, args: argparse.Namespace, sim: Any, entries: list[dict
     stats = result.stats
     documents = int(stats.get("xxgk/documents", 0))
     ours_seconds = float(stats.get("xxgk/store/seconds") or stats.get("elapsed_time_seconds") or 0)
+    crawl_cpu = float(stats.get("xxgk/store/cpu_seconds") or 0)
+    writer_cpu = float(stats.get("xxgk/store/writer_cpu_seconds") or 0)
+    crawl_rss_kb = stats.get("xxgk/store/peak_rss_kb") or stats.get("xxgk/peak_rss_kb", 0)
+    writer_rss_kb = stats.get("xxgk/store/writer_peak_rss_kb") or 0
     figures: dict[str, Any] = {
         "xxgk": {"reports": documents, "seconds": ours_seconds, "reports_per_s": documents / ours_seconds,
-                 "cpu_seconds": stats.get("xxgk/store/cpu_seconds"),
-                 "peak_rss_mb": (stats.get("xxgk/store/peak_rss_kb") or stats.get("xxgk/peak_rss_kb", 0)) / 1024,
+                 # the crawl process and its store process (whose whole life is this crawl)
+                 "cpu_seconds": crawl_cpu + writer_cpu, "crawl_cpu_seconds": crawl_cpu,
+                 "store_cpu_seconds": writer_cpu,
+                 "peak_rss_mb": (crawl_rss_kb + writer_rss_kb) / 1024, "crawl_peak_rss_mb": crawl_rss_kb / 1024,
+                 "store_peak_rss_mb": writer_rss_kb / 1024,
                  "store_batches": stats.get("xxgk/store/batches"), "store_writes": stats.get("xxgk/store/writes")},
         "bare": {"seconds": bare["seconds"], "reports_per_s": documents / bare["seconds"],
                  "cpu_seconds": bare["cpu_seconds"], "peak_rss_mb": bare["peak_rss_kb"] / 1024},
@@ -266,8 +273,9 @@ def measure_round(k: int, args: argparse.Namespace, sim: Any, entries: list[dict
 def print_round(figures: dict[str, Any], urls: int, workers: int) -> None:
     ours, base = figures["xxgk"], figures["bare"]
     print(f"xxgk crawl : {ours['reports']} reports archived+stored in {ours['seconds']:.2f}s = "
-          f"{ours['reports_per_s']:.1f} reports/s; CPU {ours['cpu_seconds']:.1f}s; peak RSS {ours['peak_rss_mb']:.0f} MB; "
-          f"{ours['store_writes']} writes in {ours['store_batches']} batches")
+          f"{ours['reports_per_s']:.1f} reports/s; CPU {ours['cpu_seconds']:.1f}s (crawl {ours['crawl_cpu_seconds']:.1f} + "
+          f"store {ours['store_cpu_seconds']:.1f}); peak RSS {ours['peak_rss_mb']:.0f} MB (crawl {ours['crawl_peak_rss_mb']:.0f} + "
+          f"store {ours['store_peak_rss_mb']:.0f}); {ours['store_writes']} writes in {ours['store_batches']} batches")
     print(f"bare scrapy: same {urls} URLs in {base['seconds']:.2f}s = {base['reports_per_s']:.1f} reports/s; "
           f"CPU {base['cpu_seconds']:.1f}s; peak RSS {base['peak_rss_mb']:.0f} MB")
     print(f"ratio      : {figures['ratio']:.2f} (target >= 0.8); in CPU seconds {figures['cpu_ratio']:.2f} "

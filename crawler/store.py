@@ -135,6 +135,30 @@ def finish_run(session: Session, run: CrawlRun, *, outcome: str,
     return run
 
 
+def open_crawl_run(session: Session, settings: Mapping[str, Any],
+                   sources: Sequence[Mapping[str, Any]]) -> tuple[int, dict[str, int]]:
+    """A crawl's run row, and its registry sources (with their agencies) created or found:
+    the run's id and each source's id by name. Sources are dicts: name, url, agency, level,
+    division_code, platform, how_established."""
+    run = start_run(session, settings)
+    ids = {}
+    for source in sources:
+        agency = get_or_create_agency(session, source["agency"], level=source.get("level"),
+                                      division_code=source.get("division_code"))
+        row = get_or_create_source(session, source["name"], source["url"], agency=agency,
+                                   platform=source.get("platform") or "auto",
+                                   how_established=source.get("how_established"))
+        ids[source["name"]] = row.id
+    return run.id, ids
+
+
+def close_crawl_run(session: Session, run_id: Optional[int], outcome: str, stats: Mapping[str, Any]) -> None:
+    """Record how a crawl run ended (a run that is not there — a database reset — is skipped)."""
+    run = session.get(CrawlRun, run_id) if run_id is not None else None
+    if run is not None:
+        finish_run(session, run, outcome=outcome, stats=stats)
+
+
 # ---------------------------------------------------------------------- captures
 def conditional_headers(session: Session, url: str) -> dict[str, str]:
     """If-None-Match / If-Modified-Since from the last successful capture of ``url``."""

@@ -18,7 +18,7 @@ from crawler import store
 from crawler.archive import Archive
 from crawler.db.models import Capture, Document
 from crawler.db.session import open_database, transaction
-from crawler.pipelines import BatchWriter
+from crawler.writer import BatchWriter
 from crawler.store import CaptureInput
 from tests.conftest import ROOT
 
@@ -87,7 +87,7 @@ _EXIT_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from crawler.archive import Archive
     from crawler.db.session import open_database
-    from crawler.pipelines import BatchWriter
+    from crawler.writer import BatchWriter
     from crawler.store import CaptureInput
     writer = BatchWriter(open_database({db!r}), Archive({archive!r}))
     for i in range(50):
@@ -109,7 +109,7 @@ _KILL_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from crawler.archive import Archive
     from crawler.db.session import open_database
-    from crawler.pipelines import BatchWriter
+    from crawler.writer import BatchWriter
     from crawler.store import CaptureInput
     writer = BatchWriter(open_database({db!r}), Archive({archive!r}), batch_size=20)
     i = 0
