@@ -32,9 +32,10 @@ import os
 import re
 import shutil
 import threading
-from contextlib import contextmanager
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -128,6 +129,7 @@ class Archive:
         self._records = io.BytesIO()  # whole gzip members not yet written to the file
         self._batch_depth = 0
         self._pending: dict[str, Path] = {}  # sha256 -> tmp file, renamed into place at batch end
+        self._tmp_ready = False  # tmp_dir made (once per Archive object)
 
     # ------------------------------------------------------------------ paths
     @property
@@ -227,7 +229,9 @@ class Archive:
             return False
 
     def _tmp_name(self) -> Path:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        if not self._tmp_ready:  # once: a mkdir per payload was a measurable share of writing it
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            self._tmp_ready = True
         return self.tmp_dir / f"blob-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
 
     def _payload_file(self, sha: str) -> Path:
@@ -567,34 +571,44 @@ class _BufferReader:
         pass
 
 
+_FSYNC_POOL: Optional[tuple[int, ThreadPoolExecutor]] = None  # (pid, pool): one per process
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    global _FSYNC_POOL
+    if _FSYNC_POOL is None or _FSYNC_POOL[0] != os.getpid():  # a forked child makes its own
+        _FSYNC_POOL = (os.getpid(), ThreadPoolExecutor(FSYNC_THREADS - 1, thread_name_prefix="xxgk-fsync"))
+    return _FSYNC_POOL[1]
+
+
 def _parallel(fn: Callable[[Path], None], paths: list[Path]) -> None:
     """Run fsync-like calls concurrently (they release the GIL; the kernel joins their commits).
 
-    Plain threads, not an executor: this also runs at interpreter exit, when executors refuse work.
+    On a pool kept for the process (starting threads for every batch cost more than the fsyncs'
+    Python side); at interpreter exit, when the pool refuses work, the calls run here in turn.
     """
     groups = [paths[i::FSYNC_THREADS] for i in range(min(FSYNC_THREADS, len(paths)))]
-    errors: list[BaseException] = []
 
     def run(group: list[Path]) -> None:
-        try:
-            for path in group:
-                fn(path)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below in the caller's thread
-            errors.append(exc)
+        for path in group:
+            fn(path)
 
-    threads = []
+    futures = []
     for group in groups[1:]:
-        thread = threading.Thread(target=run, args=(group,), daemon=True)
         try:
-            thread.start()
-        except RuntimeError:  # no new threads at interpreter shutdown: do it here
+            futures.append(_fsync_pool().submit(run, group))
+        except RuntimeError:  # no new work at interpreter shutdown: do it here
             run(group)
-            continue
-        threads.append(thread)
-    if groups:
-        run(groups[0])
-    for thread in threads:
-        thread.join()
+    errors: list[BaseException] = []
+    try:
+        if groups:
+            run(groups[0])
+    except BaseException as exc:  # noqa: BLE001 - re-raised once the others are done
+        errors.append(exc)
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            errors.append(error)
     if errors:
         raise errors[0]
 
