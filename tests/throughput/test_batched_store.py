@@ -144,3 +144,103 @@ def test_kill_9_leaves_every_committed_row_backed_by_durable_bytes(tmp_path: Pat
         extents[warc_file] = max(extents.get(warc_file, 0), offset + length)
     report = archive.verify({r[0] for r in rows}, extents)
     assert report.ok, report.details  # blobs without rows are fine, rows without bytes are not
+
+
+# ------------------------------------------------------------------ the store process
+def test_store_process_writes_what_the_thread_writes(tmp_path: Path) -> None:
+    from crawler.writer import StoreProcess
+
+    db = tmp_path / "db.sqlite"
+    writer = StoreProcess(f"sqlite:///{db}", tmp_path / "archive", batch_size=4)
+    summaries = [writer.submit("capture", item).result(timeout=60) for item in _inputs()]
+    document = writer.submit("document", {"capture_id": summaries[0]["id"], "media_type": "text/html"}).result(60)
+    run_id, sources = writer.submit("call", (store.open_crawl_run, ({"spider": "t"}, []), {})).result(timeout=60)
+    writer.close()
+    assert len({s["id"] for s in summaries}) == 6 and isinstance(document, int) and run_id and sources == {}
+    assert writer.jobs == 7 and writer.child_stats["cpu_seconds"] > 0  # data writes; the child's own figures
+    with open_database(f"sqlite:///{db}")() as session:
+        assert session.scalar(select(func.count()).select_from(Capture)) == 6
+    refused = writer.submit("document", {"capture_id": summaries[0]["id"]})
+    assert isinstance(refused.exception(timeout=5), RuntimeError)  # a closed store refuses work at once
+
+
+def test_a_write_that_cannot_cross_fails_alone(tmp_path: Path) -> None:
+    from crawler.writer import StoreProcess, StoreProcessError
+
+    writer = StoreProcess(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "archive")
+    bad = _inputs()[0]
+    bad.headers = (h for h in [(b"X", [b"y"])])  # a generator does not pickle
+    failed = writer.submit("capture", bad)
+    good = writer.submit("capture", _inputs()[1])
+    error = failed.exception(timeout=60)
+    assert isinstance(error, StoreProcessError) and "cannot hand this write" in str(error)
+    assert good.result(timeout=60)["sha256"]
+    raising = writer.submit("call", (store.close_crawl_run, (None, "finished", {}), {"no_such_argument": 1}))
+    assert "TypeError" in str(raising.exception(timeout=60))  # an error in the store names its type
+    writer.close()
+
+
+def test_a_dead_store_process_fails_its_writes_instead_of_hanging(tmp_path: Path) -> None:
+    from crawler.writer import StoreProcess, StoreProcessError
+
+    writer = StoreProcess(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "archive")
+    writer.submit("capture", _inputs()[0]).result(timeout=60)
+    os.kill(writer.pid, signal.SIGKILL)
+    late = writer.submit("capture", _inputs()[1])
+    error = late.exception(timeout=60)
+    assert isinstance(error, StoreProcessError) and "stopped" in str(error)
+    writer.close(timeout=10)
+
+
+def test_the_store_process_ignores_ctrl_c_and_commits_when_told(tmp_path: Path) -> None:
+    from crawler.writer import StoreProcess
+
+    db = tmp_path / "db.sqlite"
+    writer = StoreProcess(f"sqlite:///{db}", tmp_path / "archive")
+    writer.submit("capture", _inputs()[0]).result(timeout=60)
+    os.kill(writer.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+    futures = [writer.submit("capture", item) for item in _inputs()[1:]]
+    assert all(f.result(timeout=60)["id"] for f in futures)
+    writer.close()
+    assert sqlite3.connect(db).execute("select count(*) from captures").fetchone()[0] == 6
+
+
+_ORPHAN_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, {root!r})
+    from crawler.store import CaptureInput
+    from crawler.writer import StoreProcess
+    writer = StoreProcess({db!r}, {archive!r}, batch_size=5)
+    futures = [writer.submit("capture", CaptureInput(url=f"http://x.gov.cn/{{i}}", status=200, headers={{}},
+                                                     body=os.urandom(50000))) for i in range(60)]
+    futures[9].result()
+    print(writer.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the crawl dies with writes in flight
+""")
+
+
+def test_the_store_process_commits_and_exits_when_the_crawl_is_killed(tmp_path: Path) -> None:
+    import time
+
+    db, archive_dir = tmp_path / "db.sqlite", tmp_path / "archive"
+    script = _ORPHAN_SCRIPT.format(root=str(ROOT), db=f"sqlite:///{db}", archive=str(archive_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    child = int(proc.stdout.readline())
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), "the store process outlived its crawl"
+    rows = sqlite3.connect(db).execute("select sha256 from captures").fetchall()
+    assert len(rows) >= 10  # what was answered before the kill, and whatever reached the store after
+    archive = Archive(archive_dir)
+    assert all(hashlib.sha256(archive.read_blob(sha)).hexdigest() == sha for (sha,) in rows)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
