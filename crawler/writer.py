@@ -326,8 +326,6 @@ class StoreProcess:
 
 def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[str, Any]) -> None:
     """The store process: take jobs until told to stop or the parent is gone, commit them all."""
-    import resource
-
     from crawler.archive import DEFAULT_WARC_GZIP_LEVEL, Archive
     from crawler.db.session import open_database
 
@@ -349,6 +347,7 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
             except (OSError, ValueError):
                 pass  # the parent is gone; the write itself is committed all the same
 
+    started_cpu: Optional[float] = None  # at the first job (the run's row): the crawl's start
     while True:
         try:
             job = jobs.recv()
@@ -356,14 +355,17 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
             break  # the parent closed its end or died: commit what was queued, then stop
         if job is None:
             break
+        if started_cpu is None:
+            started_cpu = _cpu_seconds()
         job_id, kind, payload = job
         writer.submit(kind, payload).add_done_callback(lambda future, job_id=job_id: answer(job_id, future))
     writer.close()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = _cpu_seconds()
     with send_lock:
         try:
-            results.send(("closed", {"batches": writer.batches, "jobs": writer.jobs,
-                                     "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": peak_rss_kb()}))
+            results.send(("closed", {"batches": writer.batches, "jobs": writer.jobs, "cpu_seconds": cpu,
+                                     "crawl_cpu_seconds": cpu - (started_cpu if started_cpu is not None else cpu),
+                                     "peak_rss_kb": peak_rss_kb()}))
         except (OSError, ValueError):
             pass
 
@@ -380,3 +382,10 @@ def peak_rss_kb() -> int:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
