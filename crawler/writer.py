@@ -262,9 +262,8 @@ class StoreProcess:
     def close(self, timeout: Optional[float] = None) -> None:
         """Commit everything submitted, then stop the process (idempotent)."""
         with self._lock:
-            if self._alive:
-                self._alive = False
-                self._outbox.put(None)
+            self._alive = False
+        self._outbox.put(None)  # the sender sends the stop (or finds the pipe broken) and ends
         self._sender.join(timeout)
         self._receiver.join(timeout)
         self._process.join(timeout)

@@ -244,3 +244,16 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][0] != "Z"  # a zombie has exited
     except FileNotFoundError:
         return False
+
+
+def test_closing_a_store_process_that_died_unnoticed_returns(tmp_path: Path) -> None:
+    import time
+
+    from crawler.writer import StoreProcess
+
+    writer = StoreProcess(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "archive")
+    writer.submit("capture", _inputs()[0]).result(timeout=60)
+    os.kill(writer.pid, signal.SIGKILL)
+    time.sleep(0.5)  # nothing is submitted after the death: the sender is still waiting for work
+    writer.close(timeout=30)
+    assert not writer._sender.is_alive() and not writer._receiver.is_alive()
