@@ -43,8 +43,8 @@ from typing import Any, Optional, Union
 logger = logging.getLogger(__name__)
 
 
-def _capture_summary(result: Any) -> dict[str, Any]:
-    capture = result.capture
+def _capture_summary(capture: Any) -> dict[str, Any]:
+    """What the crawl needs back of a capture (plain values: they cross a pipe, wait in meta)."""
     return {"id": capture.id, "sha256": capture.sha256, "size": capture.size,
             "media_type": capture.media_type, "status": capture.status}
 
@@ -204,11 +204,10 @@ class BatchWriter:
             if capture is not None and capture.sha256:
                 wanted.append((capture.sha256, capture.size or 0,
                                job.payload.get("media_type") or capture.media_type, capture.fetched_at))
-        documents = store.ensure_documents(session, wanted)
+        documents = store.ensure_document_ids(session, wanted)
         for job in jobs:
             capture = captures.get(job.payload["capture_id"])
-            document = documents.get(capture.sha256) if capture is not None and capture.sha256 else None
-            job.result = document.id if document is not None else None
+            job.result = documents.get(capture.sha256) if capture is not None and capture.sha256 else None
 
 
 # ---------------------------------------------------------------------------- the store process

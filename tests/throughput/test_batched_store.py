@@ -38,7 +38,8 @@ def test_a_batch_writes_what_one_by_one_writes(tmp_path: Path) -> None:
         results = store.capture_responses(session, archive, _inputs())
     archive.close()
 
-    assert [r.archived.is_revisit for r in results] == [False, False, False, True, True, True]
+    assert [r.is_revisit for r in results] == [False, False, False, True, True, True]
+    assert len({r.document_id for r in results}) == 3 and all(r.document_id for r in results)
     with factory() as session:
         captures = list(session.scalars(select(Capture).order_by(Capture.id)))
         assert len(captures) == 6 and session.scalar(select(func.count()).select_from(Document)) == 3
