@@ -26,6 +26,8 @@ from spidermon.contrib.scrapy.monitors import (DownloaderExceptionMonitor, Error
 from spidermon.core.actions import Action
 from sqlalchemy import and_, func, select
 
+from crawler.store import mark_run_killed  # noqa: F401  (re-exported: crawler.crawl, crawler.frontier)
+
 logger = logging.getLogger(__name__)
 
 ATTENTION_OUTCOMES = ("blocked", "failed", "empty", "killed")
@@ -215,17 +217,6 @@ def refresh_parse_health(session: Any, run_ids: Optional[Iterable[int]] = None) 
             Document.sha256.in_(documents), Report.changed_after_publication.is_(True))) or 0)
     session.flush()
     return len(rows)
-
-
-def mark_run_killed(session: Any, run_id: Optional[int]) -> None:
-    """A run whose process died without closing (SIGKILL, power loss): say so in its record."""
-    from crawler.db.models import CrawlRun, utcnow
-
-    run = session.get(CrawlRun, run_id) if run_id else None
-    if run is not None and run.outcome == "running":
-        run.outcome = "killed"
-        run.ended_at = utcnow()
-        session.flush()
 
 
 # --------------------------------------------------------------------------- attention

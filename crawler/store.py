@@ -165,6 +165,15 @@ def open_crawl_run(session: Session, settings: Mapping[str, Any],
     return run.id, ids
 
 
+def mark_run_killed(session: Session, run_id: Optional[int]) -> None:
+    """A run whose process died without closing (SIGKILL, power loss): say so in its record."""
+    run = session.get(CrawlRun, run_id) if run_id else None
+    if run is not None and run.outcome == "running":
+        run.outcome = "killed"
+        run.ended_at = utcnow()
+        session.flush()
+
+
 def close_crawl_run(session: Session, run_id: Optional[int], outcome: str, stats: Mapping[str, Any]) -> None:
     """Record how a crawl run ended (a run that is not there — a database reset — is skipped)."""
     run = session.get(CrawlRun, run_id) if run_id is not None else None

@@ -323,7 +323,12 @@ class StoreProcess:
 
 
 def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[str, Any]) -> None:
-    """The store process: take jobs until told to stop or the parent is gone, commit them all."""
+    """The store process: take jobs until told to stop or the parent is gone, commit them all.
+
+    A parent that is gone without saying stop was killed: the runs it opened here and never
+    closed are marked ``killed`` (a crawl killed while it was starting has told nobody else).
+    """
+    from crawler import store
     from crawler.archive import DEFAULT_WARC_GZIP_LEVEL, Archive
     from crawler.db.session import open_database
 
@@ -346,17 +351,25 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
                 pass  # the parent is gone; the write itself is committed all the same
 
     started_cpu: Optional[float] = None  # at the first job (the run's row): the crawl's start
+    opened_runs: list[int] = []  # the crawl runs this store recorded (store.open_crawl_run)
+    parent_died = False
     while True:
         try:
             job = jobs.recv()
         except (EOFError, OSError):
-            break  # the parent closed its end or died: commit what was queued, then stop
+            parent_died = True  # no stop message: the crawl died (kill -9, OOM killer)
+            break
         if job is None:
             break
         if started_cpu is None:
             started_cpu = _cpu_seconds()
         job_id, kind, payload = job
-        writer.submit(kind, payload).add_done_callback(lambda future, job_id=job_id: answer(job_id, future))
+        future = writer.submit(kind, payload)
+        if kind == "call" and payload[0] is store.open_crawl_run:
+            future.add_done_callback(lambda f: opened_runs.append(f.result()[0]) if f.exception() is None else None)
+        future.add_done_callback(lambda future, job_id=job_id: answer(job_id, future))
+    if parent_died and opened_runs:  # committed after every write it had received
+        writer.submit("call", (_mark_runs_killed, (opened_runs,), {}))
     writer.close()
     cpu = _cpu_seconds()
     with send_lock:
@@ -387,3 +400,10 @@ def _cpu_seconds() -> float:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _mark_runs_killed(session: Any, run_ids: list[int]) -> None:
+    from crawler.store import mark_run_killed
+
+    for run_id in run_ids:
+        mark_run_killed(session, run_id)

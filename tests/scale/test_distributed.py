@@ -89,7 +89,8 @@ def test_a_killed_crawler_restarted_completes_the_crawl(tmp_path: Path) -> None:
         options = crawl_options(sim, db_url, archive, prefix)
         victim, survivor = start_crawl(**options), start_crawl(**options)
         workers = start_workers(db_url, archive)
-        while len(sim.requests()) < 25 and victim.popen.poll() is None:
+        # midway: both crawls have opened their runs (the store process is up) and pages are fetched
+        while (len(sim.requests()) < 25 or _runs(db_url) < 2) and victim.popen.poll() is None:
             time.sleep(0.01)
         victim.send_signal(signal.SIGKILL)
         assert victim.wait(60).returncode == -signal.SIGKILL
@@ -105,3 +106,14 @@ def test_a_killed_crawler_restarted_completes_the_crawl(tmp_path: Path) -> None:
             outcomes = sorted(row[0] for row in conn.execute(text("select outcome from crawl_runs")))
         engine.dispose()
         assert outcomes == ["finished", "finished", "killed"]
+
+
+def _runs(db_url: str) -> int:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("select count(*) from crawl_runs")).scalar() or 0
+    except Exception:  # noqa: BLE001 - the schema may not exist yet
+        return 0
+    finally:
+        engine.dispose()

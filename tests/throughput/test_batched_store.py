@@ -211,7 +211,9 @@ _ORPHAN_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from crawler.store import CaptureInput
     from crawler.writer import StoreProcess
+    from crawler.store import open_crawl_run
     writer = StoreProcess({db!r}, {archive!r}, batch_size=5)
+    writer.submit("call", (open_crawl_run, ({{"spider": "t"}}, []), {{}})).result()
     futures = [writer.submit("capture", CaptureInput(url=f"http://x.gov.cn/{{i}}", status=200, headers={{}},
                                                      body=os.urandom(50000))) for i in range(60)]
     futures[9].result()
@@ -237,6 +239,8 @@ def test_the_store_process_commits_and_exits_when_the_crawl_is_killed(tmp_path: 
     assert len(rows) >= 10  # what was answered before the kill, and whatever reached the store after
     archive = Archive(archive_dir)
     assert all(hashlib.sha256(archive.read_blob(sha)).hexdigest() == sha for (sha,) in rows)
+    # the run it opened says what happened to its crawl (a crawl killed while starting told nobody)
+    assert sqlite3.connect(db).execute("select outcome from crawl_runs").fetchall() == [("killed",)]
 
 
 def _alive(pid: int) -> bool:
