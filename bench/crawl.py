@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -94,8 +93,9 @@ def peak_rss_kb() -> int:
 
 
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    from crawler.writer import cpu_seconds as ours
+
+    return ours()
 
 
 def bare_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import resource
 import time
 from typing import Any, Callable, Optional, TypeVar
 
@@ -28,14 +27,15 @@ from scrapy import Request, signals
 from scrapy.http import Response
 
 from crawler.items import DocumentItem
-from crawler.writer import BatchWriter, StoreProcess, peak_rss_kb
+from crawler.writer import StoreProcess, cpu_seconds, open_writer, peak_rss_kb
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class StoreExtension:
-    """Archive + database for one crawl, written from a single batching thread (SQLite-friendly)."""
+    """Archive + database for one crawl, written by one batching writer (SQLite-friendly):
+    the store process, or a thread with ``XXGK_STORE_PROCESS = False``."""
 
     def __init__(self, crawler: Any) -> None:
         from crawler.archive import DEFAULT_WARC_GZIP_LEVEL
@@ -50,10 +50,10 @@ class StoreExtension:
                    "batch_size": settings.getint("XXGK_STORE_BATCH_SIZE", 100),
                    "batch_seconds": settings.getfloat("XXGK_STORE_BATCH_SECONDS", 0.2)}
         self.writer: Any = StoreProcess(self.db_url, self.archive_dir, **options) \
-            if settings.getbool("XXGK_STORE_PROCESS", True) else _thread_writer(self.db_url, self.archive_dir, options)
+            if settings.getbool("XXGK_STORE_PROCESS", True) else open_writer(self.db_url, self.archive_dir, **options)
         self.run_id: Optional[int] = None
         self.source_ids: dict[str, int] = {}
-        self.opened_at, self.opened_cpu = time.monotonic(), _cpu_seconds()
+        self.opened_at, self.opened_cpu = time.monotonic(), cpu_seconds()
         crawler.xxgk_store = self
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -62,7 +62,7 @@ class StoreExtension:
     def from_crawler(cls, crawler: Any) -> "StoreExtension":
         return cls(crawler)
 
-    # ---------------------------------------------------------------- the writer thread
+    # ---------------------------------------------------------------- the writer
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, *args, **kwargs)`` in one transaction on the writer; await the result.
         ``fn`` must be a module-level function (it crosses to the store process by name)."""
@@ -83,7 +83,7 @@ class StoreExtension:
         settings = {"spider": spider.name, "sources": [s["name"] for s in sources],
                     "db": _redact(self.db_url), "archive": str(self.archive_dir),
                     "jobdir": self.crawler.settings.get("JOBDIR")}
-        self.opened_at, self.opened_cpu = time.monotonic(), _cpu_seconds()
+        self.opened_at, self.opened_cpu = time.monotonic(), cpu_seconds()
         self.run_id, self.source_ids = self.call_sync(store.open_crawl_run, settings, sources)
         spider.run_id = self.run_id
 
@@ -95,8 +95,9 @@ class StoreExtension:
         stats["blocked_hosts"] = dict(getattr(spider, "blocked_hosts", {}))
         outcome = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else reason)
         try:
-            # queued after every write: all of them are committed first
-            self.call_sync(store.close_crawl_run, self.run_id, outcome, _plain(stats))
+            # queued after every write: all of them are committed first (stats made plain: they
+            # cross to the store process)
+            self.call_sync(store.close_crawl_run, self.run_id, outcome, store.jsonable(stats))
         finally:
             self.writer.close()
             child = getattr(self.writer, "child_stats", {})  # the store process's own figures
@@ -107,7 +108,7 @@ class StoreExtension:
             # spider opened → last row committed, and CPU time (for bench/crawl.py): the crawl
             # process's and the store process's
             set_value("xxgk/store/seconds", round(time.monotonic() - self.opened_at, 3))
-            set_value("xxgk/store/cpu_seconds", round(_cpu_seconds() - self.opened_cpu, 3))
+            set_value("xxgk/store/cpu_seconds", round(cpu_seconds() - self.opened_cpu, 3))
             # the store process from the run's first write (its start-up overlaps Scrapy's)
             set_value("xxgk/store/writer_cpu_seconds", round(child.get("crawl_cpu_seconds", 0.0), 3))
             set_value("xxgk/store/writer_startup_cpu_seconds",
@@ -143,30 +144,9 @@ class StoreExtension:
         return await asyncio.wrap_future(self.writer.submit("document", fields))
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _header(request: Request, name: bytes) -> Optional[str]:
     value = request.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _thread_writer(db_url: str, archive_dir: Any, options: dict[str, Any]) -> BatchWriter:
-    from crawler.archive import Archive
-    from crawler.db.session import open_database
-
-    archive = Archive(archive_dir, durable=options["durable"], gzip_level=options["gzip_level"])
-    return BatchWriter(open_database(db_url), archive, batch_size=options["batch_size"],
-                       batch_seconds=options["batch_seconds"], owns_archive=True)
-
-
-def _plain(stats: dict[str, Any]) -> dict[str, Any]:
-    """Stats as JSON-able values (they cross to the store process and go into a JSON column)."""
-    import json
-
-    return json.loads(json.dumps(stats, default=str))
 
 
 def _redact(url: str) -> str:

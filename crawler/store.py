@@ -133,7 +133,7 @@ def get_or_create_source(session: Session, name: str, start_url: str, *, agency:
 
 
 def start_run(session: Session, settings: Optional[Mapping[str, Any]] = None) -> CrawlRun:
-    run = CrawlRun(settings=_jsonable(dict(settings or {})), stats={}, outcome="running")
+    run = CrawlRun(settings=jsonable(dict(settings or {})), stats={}, outcome="running")
     session.add(run)
     session.flush()
     return run
@@ -143,7 +143,7 @@ def finish_run(session: Session, run: CrawlRun, *, outcome: str,
                stats: Optional[Mapping[str, Any]] = None) -> CrawlRun:
     run.ended_at = utcnow()
     run.outcome = outcome
-    run.stats = _jsonable(dict(stats or {}))
+    run.stats = jsonable(dict(stats or {}))
     session.flush()
     return run
 
@@ -838,10 +838,11 @@ def _number_text(value: Any) -> Optional[str]:
 def _details(report: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("file", "media_type", "signature_agency", "sections", "extras", "ambiguous", "warnings",
             "pages", "agency", "parts")
-    return _jsonable({key: report.get(key) for key in keep if report.get(key) not in (None, [], {}, "")})
+    return jsonable({key: report.get(key) for key in keep if report.get(key) not in (None, [], {}, "")})
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as plain JSON types (anything else as its ``str``)."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 

@@ -210,6 +210,18 @@ class BatchWriter:
             job.result = documents.get(capture.sha256) if capture is not None and capture.sha256 else None
 
 
+def open_writer(db_url: str, archive_dir: Union[str, Path], *, durable: bool = True,
+                gzip_level: Optional[int] = None, batch_size: int = 100, batch_seconds: float = 0.2) -> BatchWriter:
+    """A :class:`BatchWriter` on its own database session factory and archive (closed with it)."""
+    from crawler.archive import DEFAULT_WARC_GZIP_LEVEL, Archive
+    from crawler.db.session import open_database
+
+    level = gzip_level if gzip_level is not None else DEFAULT_WARC_GZIP_LEVEL
+    archive = Archive(archive_dir, durable=durable, gzip_level=level)
+    return BatchWriter(open_database(db_url), archive, batch_size=batch_size, batch_seconds=batch_seconds,
+                       owns_archive=True)
+
+
 # ---------------------------------------------------------------------------- the store process
 class StoreProcessError(RuntimeError):
     """A write failed in the store process (the message names the original exception)."""
@@ -329,15 +341,10 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
     closed are marked ``killed`` (a crawl killed while it was starting has told nobody else).
     """
     from crawler import store
-    from crawler.archive import DEFAULT_WARC_GZIP_LEVEL, Archive
-    from crawler.db.session import open_database
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl decides when the store stops
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    level = options["gzip_level"] if options["gzip_level"] is not None else DEFAULT_WARC_GZIP_LEVEL
-    archive = Archive(archive_dir, durable=options["durable"], gzip_level=level)
-    writer = BatchWriter(open_database(db_url), archive, batch_size=options["batch_size"],
-                         batch_seconds=options["batch_seconds"], owns_archive=True)
+    writer = open_writer(db_url, archive_dir, **options)
     send_lock = threading.Lock()
 
     def answer(job_id: int, future: Future) -> None:
@@ -362,7 +369,7 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
         if job is None:
             break
         if started_cpu is None:
-            started_cpu = _cpu_seconds()
+            started_cpu = cpu_seconds()
         job_id, kind, payload = job
         future = writer.submit(kind, payload)
         if kind == "call" and payload[0] is store.open_crawl_run:
@@ -371,7 +378,7 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
     if parent_died and opened_runs:  # committed after every write it had received
         writer.submit("call", (_mark_runs_killed, (opened_runs,), {}))
     writer.close()
-    cpu = _cpu_seconds()
+    cpu = cpu_seconds()
     with send_lock:
         try:
             results.send(("closed", {"batches": writer.batches, "jobs": writer.jobs, "cpu_seconds": cpu,
@@ -395,7 +402,7 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)

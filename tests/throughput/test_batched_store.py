@@ -262,3 +262,20 @@ def test_closing_a_store_process_that_died_unnoticed_returns(tmp_path: Path) -> 
     time.sleep(0.5)  # nothing is submitted after the death: the sender is still waiting for work
     writer.close(timeout=30)
     assert not writer._sender.is_alive() and not writer._receiver.is_alive()
+
+
+def test_a_crawl_with_the_writer_in_a_thread_stores_the_same(tmp_path: Path) -> None:
+    from crawler.crawl import LOCAL_SIMULATOR_SETTINGS, run_crawl
+    from crawler.simulator.simulator import Simulator
+
+    outcomes = {}
+    with Simulator(seed=3, sites=[{"name": "trs-a", "docs": 6, "per_page": 3}]) as sim:
+        for in_process in (True, False):
+            db = tmp_path / f"{in_process}.sqlite"
+            result = run_crawl(registry=sim.registry_entries(), db_url=f"sqlite:///{db}",
+                               archive_dir=tmp_path / f"archive-{in_process}", timeout=300,
+                               settings=dict(LOCAL_SIMULATOR_SETTINGS, XXGK_STORE_PROCESS=in_process))
+            assert result.ok, result.log[-2000:]
+            assert result.stats["xxgk/store/process"] is in_process
+            outcomes[in_process] = sorted(sqlite3.connect(db).execute("select sha256 from documents").fetchall())
+    assert outcomes[True] == outcomes[False] and outcomes[True]
