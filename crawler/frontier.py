@@ -15,6 +15,12 @@ leases of a dead process (heartbeat expired, or same host and the pid is gone) a
 on the queue by whichever process notices first. A process does not close while the queue or
 another live process's leases are not empty, because those may still produce requests.
 
+Every step that touches two keys is one Lua script, so ``kill -9`` at any instant loses nothing:
+pop + lease (scrapy-redis pops, then we would lease: a kill between the two lost the request);
+seen-set + queue (scrapy-redis adds the fingerprint, then pushes: a kill between the two left a
+request "seen" that no queue held, and the refetched parent's copy was then filtered out);
+push of a retry or redirect + ack of its lease; recovery of a dead process's leases.
+
 A finished crawl leaves ``<prefix>:done``; a process starting later than
 ``XXGK_REDIS_RESTART_AFTER`` seconds after that begins a new crawl (queue and seen-set cleared),
 so the same cron line crawls again next time. A missed ack costs at most a refetch after a crash.
@@ -31,6 +37,7 @@ from typing import Any, Optional
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
@@ -60,6 +67,45 @@ def distributed_settings(redis_url: str, prefix: str = DEFAULT_PREFIX) -> dict[s
     }
 
 
+# KEYS: queue, leases, lease scores; ARGV: lease token. Returns the request popped, or nil.
+POP_AND_LEASE = """
+local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #top == 0 then return false end
+redis.call('ZREM', KEYS[1], top[1])
+redis.call('HSET', KEYS[2], ARGV[1], top[1])
+redis.call('HSET', KEYS[3], ARGV[1], top[2])
+return top[1]
+"""
+
+# KEYS: seen-set, queue, leases, lease scores; ARGV: fingerprint ('' = not filtered), score,
+# request, lease token to ack ('' = none). Returns 1 if queued, 0 if already seen.
+SEE_PUSH_AND_ACK = """
+local queued = 1
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  queued = 0
+else
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+end
+if ARGV[4] ~= '' then
+  redis.call('HDEL', KEYS[3], ARGV[4])
+  redis.call('HDEL', KEYS[4], ARGV[4])
+end
+return queued
+"""
+
+# KEYS: leases, lease scores, queue. Every lease back on the queue at its score, past the
+# seen-set (these were seen and never finished). Returns how many.
+RECOVER_LEASES = """
+local leases = redis.call('HGETALL', KEYS[1])
+for i = 1, #leases, 2 do
+  local score = redis.call('HGET', KEYS[2], leases[i]) or 0
+  redis.call('ZADD', KEYS[3], score, leases[i + 1])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return #leases / 2
+"""
+
+
 def keys(prefix: str, spider: str = "reports") -> dict[str, str]:
     """Every Redis key of one frontier (for inspection and cleanup)."""
     return {"queue": f"{prefix}:{spider}:requests", "seen": f"{prefix}:{spider}:dupefilter",
@@ -85,6 +131,9 @@ class LeasedScheduler(Scheduler):
         instance.prefix = crawler.settings.get("XXGK_REDIS_PREFIX") or DEFAULT_PREFIX
         instance.restart_after = crawler.settings.getfloat("XXGK_REDIS_RESTART_AFTER", DEFAULT_RESTART_AFTER)
         instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        instance._pop_and_lease = instance.server.register_script(POP_AND_LEASE)
+        instance._see_push_and_ack = instance.server.register_script(SEE_PUSH_AND_ACK)
+        instance._recover = instance.server.register_script(RECOVER_LEASES)
         crawler.xxgk_frontier = instance
         crawler.xxgk_worker_id = instance.worker_id
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
@@ -94,11 +143,18 @@ class LeasedScheduler(Scheduler):
     def _key(self, name: str, suffix: str = "") -> str:
         return keys(self.prefix, getattr(self.spider, "name", "reports"))[name] + suffix
 
+    def _lease_keys(self, worker: str) -> list[str]:
+        """A process's leases (token -> request) and their queue scores (token -> score)."""
+        return [self._key("inflight", worker), self._key("inflight", f"{worker}:scores")]
+
     # ------------------------------------------------------------------ lifecycle
     def open(self, spider: Any) -> Any:
         self.spider = spider
         self._start_or_join_crawl(spider)
         result = super().open(spider)
+        if not isinstance(self.queue, PriorityQueue):  # the Lua scripts speak sorted sets
+            raise ValueError(f"the leased frontier needs SCHEDULER_QUEUE_CLASS = scrapy_redis.queue.PriorityQueue, "
+                             f"not {type(self.queue).__name__}")
         self._heartbeat()
         self.server.sadd(self._key("workers"), self.worker_id)
         from twisted.internet import task
@@ -123,7 +179,7 @@ class LeasedScheduler(Scheduler):
             if loop is not None and loop.running:
                 loop.stop()
         # a clean close: every request this process popped has been handled
-        self.server.delete(self._key("inflight", self.worker_id), self._key("heartbeat", self.worker_id),
+        self.server.delete(*self._lease_keys(self.worker_id), self._key("heartbeat", self.worker_id),
                            self._key("inflight", f"{self.worker_id}:run"))
         self.server.srem(self._key("workers"), self.worker_id)
         if reason == "finished" and not len(self.queue) and not self._live_leases():
@@ -141,19 +197,30 @@ class LeasedScheduler(Scheduler):
 
     # ------------------------------------------------------------------ leases
     def enqueue_request(self, request: Any) -> bool:
-        lease = request.meta.pop(LEASE_META, None)  # a retry or redirect of a leased request
-        added = super().enqueue_request(request)
-        if lease:
-            self.ack_token(lease)
-        return added
+        """scrapy-redis's enqueue (seen-set, then queue) as one atomic step, which also acks the
+        lease of the request this one replaces (a retry or a redirect)."""
+        lease = request.meta.pop(LEASE_META, None) or ""
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        queued = self._see_push_and_ack(
+            keys=[self.df.key, self.queue.key, *self._lease_keys(self.worker_id)],
+            args=[fingerprint, -request.priority, self.queue._encode_request(request), lease])
+        if not queued:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Optional[Any]:
-        request = super().next_request()
-        if request is None:
-            return None
+        """Pop the best request and lease it to this process, atomically."""
         token = uuid.uuid4().hex
-        self.server.hset(self._key("inflight", self.worker_id), token, self.queue._encode_request(request))
+        data = self._pop_and_lease(keys=[self.queue.key, *self._lease_keys(self.worker_id)], args=[token])
+        if data is None:
+            return None
+        request = self.queue._decode_request(data)
         request.meta[LEASE_META] = token
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def ack(self, request: Any) -> None:
@@ -162,7 +229,10 @@ class LeasedScheduler(Scheduler):
             self.ack_token(token)
 
     def ack_token(self, token: str) -> None:
-        self.server.hdel(self._key("inflight", self.worker_id), token)
+        pipe = self.server.pipeline(transaction=True)
+        for key in self._lease_keys(self.worker_id):
+            pipe.hdel(key, token)
+        pipe.execute()
 
     # ------------------------------------------------------------------ recovery and idleness
     def _workers(self) -> list[str]:
@@ -194,21 +264,11 @@ class LeasedScheduler(Scheduler):
         return recovered
 
     def _recover_leases(self, worker: str) -> int:
-        claimed = self._key("inflight", f"{worker}:recovering:{uuid.uuid4().hex[:6]}")
-        try:
-            self.server.rename(self._key("inflight", worker), claimed)
-        except Exception:  # noqa: BLE001 - no leases (or another process took them first)
-            return 0
-        count = 0
-        for data in self.server.hvals(claimed):
-            request = self.queue._decode_request(data)
-            request.meta.pop(LEASE_META, None)
-            self.queue.push(request)  # past the seen-set: these were seen and never finished
-            count += 1
-        self.server.delete(claimed)
-        logger.warning("frontier %s: recovered %d requests of dead crawler %s", self.prefix, count, worker)
-        if self.stats:
-            self.stats.inc_value("xxgk/frontier/recovered", count, spider=self.spider)
+        count = int(self._recover(keys=[*self._lease_keys(worker), self.queue.key]))
+        if count:
+            logger.warning("frontier %s: recovered %d requests of dead crawler %s", self.prefix, count, worker)
+        if count and self.stats:
+            self.stats.inc_value("xxgk/frontier/recovered", count)
         return count
 
     def _record_killed_run(self, worker: str) -> None:
@@ -231,7 +291,7 @@ class LeasedScheduler(Scheduler):
 
     def spider_idle(self, spider: Any) -> None:
         """Idle here: our own leases are all done. Stay open while others may add requests."""
-        self.server.delete(self._key("inflight", self.worker_id))
+        self.server.delete(*self._lease_keys(self.worker_id))
         self.recover_dead_workers()
         if len(self.queue) or self._live_leases():
             raise DontCloseSpider("other crawler processes still hold requests of the shared frontier")

@@ -88,12 +88,33 @@ def check_every_report_once(db_url: str, expected: list[dict[str, Any]]) -> None
     finally:
         engine.dispose()
     wanted = {(e["agency"], e["year"]) for e in expected}
-    assert not wanted - set(current), f"missing reports: {sorted(wanted - set(current))}"
+    missing = sorted(wanted - set(current))
+    assert not missing, f"missing reports: {missing}\n" + _what_became_of(
+        engine, [e for e in expected if (e["agency"], e["year"]) in missing])
     assert not set(current) - wanted, f"reports the simulator did not publish: {sorted(set(current) - wanted)}"
     assert all(n == 1 for n in current.values()), [k for k, n in current.items() if n > 1]
     assert documents == distinct_documents
     assert parses[0] == parses[1], "a document was parsed into two reports"
     assert unfinished == 0
+
+
+def _what_became_of(engine: Any, entries: list[dict[str, Any]]) -> str:
+    """For a failure message: every capture of a missing report's URLs, with its document and run,
+    so that a rare loss can be diagnosed from one failed run."""
+    lines = []
+    with engine.connect() as conn:
+        for entry in entries:
+            urls = [entry["detail_url"], *entry["urls"]]
+            lines.append(f"{entry['agency']} {entry['year']}: detail {entry['detail_url']} bytes at {entry['urls']}")
+            rows = conn.execute(text(
+                "select c.id, c.url, c.status, c.run_id, r.outcome, c.sha256, c.is_revisit, c.error, "
+                "d.id, d.parse_status, d.parse_error from captures c left join crawl_runs r on r.id = c.run_id "
+                "left join documents d on d.sha256 = c.sha256 where c.url = any(:urls) or c.final_url = any(:urls) "
+                "order by c.id"), {"urls": urls}).all()
+            lines.extend(f"  capture {tuple(row)}" for row in rows)
+            if not rows:
+                lines.append("  never captured")
+    return "\n".join(lines)
 
 
 def check_verify_clean(db_url: str, archive: Path) -> None:
