@@ -264,18 +264,21 @@ def archive_captures(session: Session, archive: Archive, inputs: Sequence[Captur
 
 
 def record_archived_captures(session: Session, inputs: Sequence[CaptureInput],
-                             archived: Sequence[ArchivedResponse]) -> list[RecordedCapture]:
+                             archived: Sequence[ArchivedResponse], *, just_archived: bool = False
+                             ) -> list[RecordedCapture]:
     """Capture rows (and documents) for responses :func:`archive_captures` made durable.
 
     The rows :func:`capture_response` would write, in bulk and without ORM units of work (about a
     third of the store's CPU went to them): one SELECT for rows already recorded (a batch retried
-    after a failed insert), one INSERT … RETURNING for the rest, one INSERT … ON CONFLICT DO
-    NOTHING and one SELECT for the documents.
+    after a failed insert; skipped when ``just_archived`` says every record was written by this
+    caller's own :func:`archive_captures` call, whose record ids no row can hold yet), one INSERT …
+    RETURNING for the rest, one INSERT … ON CONFLICT DO NOTHING and one SELECT for the documents.
     """
     record_ids = [a.response.record_id for a in archived]
     columns = (Capture.id, Capture.sha256, Capture.size, Capture.media_type, Capture.status, Capture.is_revisit)
     existing = {row.warc_record_id: RecordedCapture(*row[:6]) for row in session.execute(
-        select(*columns, Capture.warc_record_id).where(Capture.warc_record_id.in_(record_ids)))} if record_ids else {}
+        select(*columns, Capture.warc_record_id).where(Capture.warc_record_id.in_(record_ids)))} \
+        if record_ids and not just_archived else {}
     fresh = [(item, result, _capture_values(
         url=item.url, archived=result, status=item.status, method=item.method, request_headers=item.request_headers,
         response_headers=item.headers, final_url=item.final_url, media_type=item.media_type,
@@ -308,7 +311,7 @@ def record_archived_captures(session: Session, inputs: Sequence[CaptureInput],
 
 def capture_responses(session: Session, archive: Archive, inputs: Sequence[CaptureInput]) -> list[RecordedCapture]:
     """:func:`capture_response` for many responses: one archive batch, then the rows in bulk."""
-    return record_archived_captures(session, inputs, archive_captures(session, archive, inputs))
+    return record_archived_captures(session, inputs, archive_captures(session, archive, inputs), just_archived=True)
 
 
 def record_capture(session: Session, *, url: str, archived: Optional[ArchivedResponse] = None,

@@ -170,7 +170,8 @@ class BatchWriter:
                     job.archived = archived
             if captures:
                 results = store.record_archived_captures(session, [j.payload for j in captures],
-                                                         [j.archived for j in captures])
+                                                         [j.archived for j in captures],
+                                                         just_archived=len(fresh) == len(captures))
                 for job, result in zip(captures, results):
                     job.result = result
             for job in jobs:

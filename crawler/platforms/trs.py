@@ -99,7 +99,8 @@ def detail_part_urls(url: str, text: str) -> list[str]:
     prefix); the others are ``t…_<id>_1`` … ``t…_<id>_{N-1}``. Anything else — a listing's pager,
     a later part, a pager naming another page — gives no parts.
     """
-    match = _CREATE_PAGE.search(text)
+    at = text.find("createPageHTML")  # a substring search is several times cheaper than the pattern's
+    match = _CREATE_PAGE.search(text, at) if at != -1 else None
     own = _DETAIL_STEM.search(urlsplit(url).path)
     if match is None or own is None:
         return []

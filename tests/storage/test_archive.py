@@ -83,7 +83,7 @@ def test_paths_never_come_from_outside(archive: Archive) -> None:
         archive.warc_path("../x.warc.gz")
     result = archive.archive_response("http://x.gov.cn/../../etc/passwd?f=../../a.pdf", 200,
                                       {"Content-Disposition": 'attachment; filename="../../evil.pdf"'}, b"x")
-    assert result.blob_path.parent.parent.parent == archive.blob_dir
+    assert result.blob_path.parent.parent == archive.blob_dir
     assert not list(archive.root.rglob("*evil*")) and not list(archive.root.rglob("*passwd*"))
 
 
@@ -113,3 +113,24 @@ def test_kill_during_write_never_leaves_a_wrong_blob(tmp_path: Path) -> None:
     assert list(archive.iter_blobs()) == []
     assert archive.verify().ok
     assert archive.clean_tmp() == 1
+
+
+def test_blobs_fan_out_one_level_and_old_two_level_archives_still_read(archive: Archive) -> None:
+    """New payloads go to blobs/ab/<sha256>; a payload at the older blobs/ab/cd/<sha256> is found,
+    not written again, re-hashed by verify and read back by every lookup."""
+    new = archive.archive_response("http://x.gov.cn/new.html", 200, {}, b"new layout")
+    assert new.blob_path == archive.blob_dir / new.sha256[:2] / new.sha256
+    old = archive.archive_response("http://x.gov.cn/old.html", 200, {}, b"old layout")
+    legacy = archive.blob_dir / old.sha256[:2] / old.sha256[2:4] / old.sha256
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(old.blob_path, legacy)  # as an archive written before the change holds it
+    assert archive.blob_path(old.sha256) == legacy and archive.has_blob(old.sha256)
+    assert archive.read_blob(old.sha256) == b"old layout"
+    again = archive.archive_response("http://x.gov.cn/old.html", 200, {}, b"old layout")
+    assert again.is_revisit and again.blob_path == legacy
+    assert not (archive.blob_dir / old.sha256[:2] / old.sha256).exists()  # not copied to the new place
+    assert sorted(name for name, _ in archive.iter_blobs()) == sorted([new.sha256, old.sha256])
+    report = archive.verify([new.sha256, old.sha256])
+    assert report.ok and report.blobs_checked == 2
+    legacy.write_bytes(b"tampered")
+    assert archive.verify([old.sha256]).damaged == [old.sha256]
