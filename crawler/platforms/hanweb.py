@@ -7,6 +7,11 @@ server checks the ``Referer``. Some servers honour only ``page=``, others trunca
 ``perpage``: we ask for one page of ``perPage`` (≤ :data:`MAX_PERPAGE`) per call and send both
 ``startrecord``/``endrecord`` and ``page``, which every variant answers the same way. Paging stops at
 ``totalRecord`` and at the first empty group.
+
+The older 信息公开 module has no ``<datastore>``: its page fills an empty ``div<col>`` from
+``POST /module/xxgk/search.jsp?…&currpage=N`` (the URL with its ``infotypeId``/``jdid``/``area``/
+``divid`` fields stands in the page's script). The reply is an HTML table (``tr.tr_main_value_*``)
+and ``共N页``, listing every column of the unit: only links to ``art_<col>_…`` are the column's.
 """
 
 from __future__ import annotations
@@ -36,11 +41,16 @@ _UNIT_DIV = re.compile(r"<div\b[^<>]*?\bid=['\"]?(\d+)['\"]?[^<>]*>\s*<script\b[
 _COLUMN_ID = re.compile(r"/col/col(\d+)/")
 FORM_FIELDS = ("col", "appid", "webid", "path", "columnid", "sourceContentType", "unitid",
                "webname", "permissiontype")
+XXGK_SEARCH = "/module/xxgk/search.jsp"
+_XXGK_SEARCH_URL = re.compile(r"""['"]([^'"<>]*/module/xxgk/search\.jsp[^'"<>]*)['"]""")
+_XXGK_PAGES = re.compile(r"共\s*(\d+)\s*页")
+_XXGK_DIV = re.compile(r"^div(\d+)$")
+MAX_XXGK_PAGES = 500  # 15 rows a page: 7,500 items of one unit's catalogue
 
 
 def detect(response: Response) -> bool:
     text = page_text(response)[:300_000]
-    return "<datastore" in text.lower() or "dataproxy.jsp" in text or "jpage(" in text
+    return "<datastore" in text.lower() or "dataproxy.jsp" in text or "jpage(" in text or XXGK_SEARCH in text
 
 
 def records(text: str, base_url: str) -> list[ReportLink]:
@@ -104,16 +114,72 @@ def proxy_request(proxy_url: str, form: dict[str, str], referer: str, page: int,
     )
 
 
+# ------------------------------------------------------------------ the 信息公开 module (search.jsp)
+def xxgk_search_request(text: str, column_url: str) -> FormRequest | None:
+    """The first search.jsp request of a 信息公开 module page, or None when the page has none."""
+    found = _XXGK_SEARCH_URL.search(text)
+    if found is None:
+        return None
+    url = urljoin(column_url, html.unescape(found.group(1)))
+    form = {key: value for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    divid = _XXGK_DIV.match(form.get("divid", ""))
+    column = _COLUMN_ID.search(urlsplit(column_url).path)
+    colid = divid.group(1) if divid else column.group(1) if column else ""
+    return _xxgk_page(urljoin(url, urlsplit(url).path), form, column_url, colid, 1)
+
+
+def _xxgk_page(search_url: str, form: dict[str, str], referer: str, colid: str, page: int) -> FormRequest:
+    """One page of the search: ``currpage`` in the query and the form (servers read either)."""
+    fields = dict(form, currpage=str(page))
+    return FormRequest(f"{search_url}?{urlencode(fields)}", formdata=fields,
+                       headers={"Referer": referer, "X-Requested-With": "XMLHttpRequest"},
+                       meta={"platform": NAME, "role": "listing",
+                             "hanweb_xxgk": {"url": search_url, "form": form, "referer": referer,
+                                             "colid": colid, "page": page}})
+
+
+def xxgk_rows(text: str, base_url: str, colid: str) -> list[ReportLink]:
+    """The column's items in a search.jsp table: rows linking ``art_<colid>_…`` (every row when the
+    column id is unknown; the title filter still decides what is a report)."""
+    items = []
+    for row in Selector(text=text).css("tr[class*=tr_main_value]"):
+        for anchor in row.css("a[href]"):
+            url = absolute(base_url, anchor.attrib.get("href"))
+            title = anchor_title(anchor)
+            if url and title and (not colid or f"art_{colid}_" in url):
+                items.append(ReportLink(url=url, title=title, date=anchor_date(anchor)))
+    return items
+
+
+def _parse_xxgk_reply(response: Response, text: str, state: dict) -> Listing:
+    listing = Listing(platform=NAME, items=dedupe(xxgk_rows(text, state["referer"], state["colid"])))
+    if state["page"] == 1:  # the first reply says how many pages there are: ask for them all
+        pages = _XXGK_PAGES.search(text)
+        last = min(int(pages.group(1)), MAX_XXGK_PAGES) if pages else 1
+        listing.requests = [_xxgk_page(state["url"], state["form"], state["referer"], state["colid"], page)
+                            for page in range(2, last + 1)]
+    if not listing.items:
+        listing.note = "no rows of this column"
+    return listing
+
+
+
 def parse_listing(response: Response) -> Listing:
     text = page_text(response)
     listing = Listing(platform=NAME)
+    if response.meta.get("hanweb_xxgk"):
+        return _parse_xxgk_reply(response, text, response.meta["hanweb_xxgk"])
     state = response.meta.get("hanweb")
     listing.items = dedupe(records(text, state["referer"] if state else response.url))
     if state:  # an API reply: the page requests were all issued from the column page
         if not listing.items:
             listing.note = "empty group"
         return listing
-    if not listing.items:  # not embedded: maybe a plain list on the column page
+    if not listing.items:  # not embedded: the 信息公开 module's search, or a plain list on the page
+        search = xxgk_search_request(text, response.url)
+        if search is not None:
+            listing.requests = [search]
+            return listing
         from crawler.platforms import generic
 
         return generic.parse_listing(response)

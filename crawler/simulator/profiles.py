@@ -63,6 +63,9 @@ CATALOGUE: dict[str, SiteDef] = {d.name: d for d in [
         "only_page": True, "old_path": True, "storage": "hanweb-oss",
         "corpus": [("shuyang-fgj_2023.html", ("沭阳县发展和改革局", "department"), 2023,
                     "沭阳县发展和改革局2023年政府信息公开年度报告")]}),
+    SiteDef("hanweb-xxgk", "hanweb", docs=24, per_page=15, extra={
+        "agency": ("泗洪县人民政府", "county", "321324", "宿迁市人民政府"), "colid": 1229712, "webid": 2083,
+        "xxgk_module": True, "storage": "hanweb-oss"}),
     SiteDef("hanweb-oss", "storage", weight=0, docs=0),
     # C. gkmlpt
     SiteDef("gkmlpt-a", "gkmlpt", docs=60, per_page=25, extra={

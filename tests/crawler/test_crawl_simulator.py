@@ -99,7 +99,7 @@ def test_across_all_archetypes(across_all: dict[str, Any]) -> None:
 
 ARCHETYPES = {
     "trs-static": few("trs-gbk", "trs-shtml", "trs-pingtan"),
-    "hanweb-jcms": few("hanweb-b") + [{"name": "hanweb-oss"}],
+    "hanweb-jcms": few("hanweb-b", "hanweb-xxgk") + [{"name": "hanweb-oss"}],
     "gkmlpt-json": few("gkmlpt-b", docs=10, per_page=100),
     "post-json-api": few("ewb", "athena"),
     "county-aggregator": few("county"),

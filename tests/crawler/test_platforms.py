@@ -101,6 +101,46 @@ def test_hanweb_api_reply_records() -> None:
     assert listing.requests == []
 
 
+HANWEB_XXGK_MODULE = """<html><body><div class="position">当前位置：首页 &gt; 信息公开 &gt; 年报</div>
+<div id="div1229498488"></div>
+<script>function loadList(page) { $.ajax({ type: 'post', url: '/module/xxgk/search.jsp?standardXxgk=1&amp;currpage=&amp;sortfield=,createdatetime:0,orderid:0&amp;infotypeId=A0212&amp;jdid=3096&amp;area=002482429&amp;divid=div1229498488', data: {currpage: page} }); } loadList(1);</script>
+</body></html>"""
+
+HANWEB_XXGK_REPLY = """<table class="tb_main">
+<tr class="tr_main_value_odd"><td>1</td><td><a href="http://h.example/art/2024/1/20/art_1229498488_9.html" title="某县2023年政府信息公开工作年度报告">某县…</a></td><td>2024-01-20</td></tr>
+<tr class="tr_main_value_even"><td>2</td><td><a href="http://h.example/art/2024/1/9/art_1229498499_4.html" title="某县商务局2023年政府信息公开工作年度报告">x</a></td><td>2024-01-09</td></tr>
+<tr class="tr_main_value_odd"><td>3</td><td><a href="/art/2023/1/6/art_1229498488_2.html">某县2022年政府信息公开工作年度报告</a></td><td>2023-01-06</td></tr>
+</table><div class="page">共3页 当前第1页 共41条</div>"""
+
+
+def test_hanweb_xxgk_module_lists_through_search_jsp_with_the_pages_fields() -> None:
+    url = "http://h.example/col/col1229498488/index.html"
+    response = html(url, HANWEB_XXGK_MODULE)
+    assert platforms.detect(response) == "hanweb"
+    listing = hanweb.parse_listing(response)
+    assert listing.items == [] and len(listing.requests) == 1
+    first = listing.requests[0]
+    assert first.method == "POST" and first.url.startswith("http://h.example/module/xxgk/search.jsp?")
+    assert "currpage=1" in first.url and b"currpage=1" in first.body  # servers read either
+    assert b"area=002482429" in first.body and b"jdid=3096" in first.body and b"infotypeId=A0212" in first.body
+    assert first.headers[b"Referer"] == url.encode()
+    assert first.meta["hanweb_xxgk"]["colid"] == "1229498488"
+
+
+def test_hanweb_xxgk_reply_keeps_only_the_columns_rows_and_asks_for_every_page() -> None:
+    column = "http://h.example/col/col1229498488/index.html"
+    first = hanweb.parse_listing(html(column, HANWEB_XXGK_MODULE)).requests[0]
+    reply = html(first.url, HANWEB_XXGK_REPLY, meta=first.meta)
+    listing = hanweb.parse_listing(reply)
+    assert [(i.url, i.date) for i in listing.items] == [
+        ("http://h.example/art/2024/1/20/art_1229498488_9.html", "2024-01-20"),
+        ("http://h.example/art/2023/1/6/art_1229498488_2.html", "2023-01-06")]  # not column 1229498499's
+    assert ["currpage=2" in r.url and "currpage=3" not in r.url for r in listing.requests] == [True, False]
+    assert "currpage=3" in listing.requests[1].url
+    later = hanweb.parse_listing(html(listing.requests[0].url, HANWEB_XXGK_REPLY, meta=listing.requests[0].meta))
+    assert later.requests == []  # only the first reply fans out
+
+
 # ------------------------------------------------------------------------------- gkmlpt
 def test_gkmlpt_shell_then_api_pages_start_at_one() -> None:
     shell = ('<html><body><a href="/">首页</a><script>window._CONFIG = {"SID": "755041", "TREE": [{"id": 710, '

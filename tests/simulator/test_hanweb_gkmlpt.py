@@ -80,6 +80,23 @@ def test_xxgk_search_is_not_column_filtered(sim):
     assert {str(site.colid), str(site.colid + 1)} <= all_cols
 
 
+def test_xxgk_module_variant_lists_only_through_search_jsp() -> None:
+    from crawler.simulator.simulator import Simulator
+
+    with Simulator(seed=3, sites=[{"name": "hanweb-xxgk", "docs": 20}]) as world:
+        site = world.site("hanweb-xxgk")
+        page = fetch_url(site.url(f"/col/col{site.colid}/index.html")).text
+        assert "<datastore>" not in page and "/module/xxgk/search.jsp?" in page and f"area={site.area}" in page
+        search = site.url("/module/xxgk/search.jsp")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        ours = fetch_url(f"{search}?area={site.area}&currpage=2", method="POST", body=b"", headers=form).text
+        assert "当前第2页" in ours and "tr_main_value_odd" in ours
+        in_form = fetch_url(f"{search}?area={site.area}&currpage=", method="POST", body=b"currpage=2", headers=form).text
+        assert in_form == ours
+        other = fetch_url(f"{search}?area=999999999&currpage=1", method="POST", body=b"", headers=form).text
+        assert "tr_main_value" not in other and "共0页" in other
+
+
 def test_gkmlpt_shell_config_and_page_zero_equals_page_one(sim, get):
     site = sim.site("gkmlpt-a")
     shell = get("gkmlpt-a", "/gkmlpt/index").text

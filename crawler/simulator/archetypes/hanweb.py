@@ -14,7 +14,10 @@ URL shapes (``<col>`` = column id such as 1229001, ``<unit>`` = unit id):
         perpage records) counts. Variant ``old_path``: the API lives at /module/jpage/dataproxy.jsp.
   POST /module/xxgk/search.jsp?currpage=N     the older 信息公开 module: an HTML table
         (tr.tr_main_value_odd/even) of ALL columns of the unit, 15 rows per page, text 共N页 — keep
-        only links containing art_<col>_
+        only links containing art_<col>_. With the ``area`` of another unit: an empty table.
+        Variant ``xxgk_module``: the report column's page is such a module page — no
+        ``<datastore>``, an empty ``div<col>`` filled by a script that POSTs search.jsp with the
+        page's infotypeId/jdid/area/divid (the list exists only through search.jsp).
   /art/YYYY/M/D/art_<col>_<id>.html           detail page (no zero padding), ``#zoom`` body
   /module/download/downfile.jsp?classid=0&filename=<32hex>.<ext>   302 → storage host
         http://127.0.0.1:<oss port>/jcms_files/jcms1/web<webid>/site/attach/-1/<32hex>.<ext>
@@ -51,6 +54,8 @@ class HanwebSite(Site):
         self.webid = int(extra.get("webid", 3095))
         self.unitid = self.colid % 1000000 + 400000
         self.only_page = bool(extra.get("only_page"))
+        self.xxgk_module = bool(extra.get("xxgk_module"))
+        self.area = f"{self.webid:03d}{self.colid % 1000000:06d}"[-9:]  # the module's unit code
         self.api_path = "/module/jpage/dataproxy.jsp" if extra.get("old_path") else "/module/web/jpage/dataproxy.jsp"
         self.storage_name = extra.get("storage", "hanweb-oss")
         self.related_sites = [self.storage_name]
@@ -153,6 +158,8 @@ class HanwebSite(Site):
                 f"&webname={self.site_name}&permissiontype=0")
 
     def column_page(self, column: Column) -> Reply:
+        if self.xxgk_module and column is self.columns[0]:
+            return self.xxgk_module_page(column)
         per = self.options.per_page
         records = "\n".join(self.record(it) for it in column.items[:per])
         total = len(column.items)
@@ -193,11 +200,29 @@ class HanwebSite(Site):
                f"<recordset>{''.join(self.record(it) for it in chunk)}</recordset></datastore>")
         return Reply(body=xml.encode("utf-8"), content_type="text/xml;charset=UTF-8")
 
+    def xxgk_module_page(self, column: Column) -> Reply:
+        """The 信息公开 module's catalogue page: the list is loaded by a script from search.jsp."""
+        colid = column.key[3:]
+        search = (f"/module/xxgk/search.jsp?standardXxgk=1&isAllList=1&texttype=0&fbtime=-1&vc_all=&vc_filenumber="
+                  f"&vc_title=&vc_number=&currpage=&sortfield=,createdatetime:0,orderid:0&infotypeId=A0212"
+                  f"&jdid={self.webid}&area={self.area}&divid=div{colid}")
+        body = (f'<div class="position">当前位置：首页 &gt; 信息公开 &gt; {column.name}</div>'
+                f'<div id="div{colid}"></div>'
+                f"<script>function loadList(page) {{ $.ajax({{ type: 'post', url: '{search}', "
+                f"data: {{currpage: page}}, success: function (html) {{ $('#div{colid}').html(html); }} }}); }}"
+                f" loadList(1);</script>")
+        text = pages.document(f"{column.name}_{self.site_name}", body, site_name=self.site_name, agency=column.agency,
+                              head_extra='<script src="/module/xxgk/js/xxgk.js"></script>')
+        return Reply.html(text)
+
     def xxgk_search(self, request: SimRequest) -> Reply:
         """All columns of the unit, newest first: the module does not filter by column."""
+        if request.param("area") not in ("", self.area):  # another unit's catalogue: nothing of ours
+            return Reply.html('<table class="tb_main"></table><div class="page">共0页 当前第1页 共0条</div>')
         merged = sorted((it for c in self.columns for it in c.items), key=lambda it: (it.published, it.item_id),
                         reverse=True)
-        page = max(1, _int(request.param("currpage"), 1))
+        # currpage in the query (often present but empty in the page's URL), else in the form
+        page = max(1, _int(request.query.get("currpage") or request.form().get("currpage", ""), 1))
         pages_total = max(1, math.ceil(len(merged) / _SEARCH_PAGE))
         chunk = merged[(page - 1) * _SEARCH_PAGE: page * _SEARCH_PAGE]
         rows = "".join(
