@@ -161,8 +161,8 @@ class SimServer:
         return reply
 
     async def _send(self, request: web.Request, reply: Reply, record: RequestRecord) -> web.StreamResponse:
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        if reply.delay or self.sim.latency:
+            await asyncio.sleep(reply.delay + self.sim.latency)
         if reply.action == "reset":
             record.status = 0
             _reset(request)

@@ -30,8 +30,11 @@ class Simulator:
 
     def __init__(self, seed: int = 0, sites: Optional[Iterable[SiteArg]] = None, profile: str = "small",
                  docs: Optional[int] = None, port_base: Optional[int] = None, host: str = "127.0.0.1",
-                 cache_bytes: int = 64 * 1024 * 1024, log_bodies: bool = True) -> None:
+                 cache_bytes: int = 64 * 1024 * 1024, log_bodies: bool = True, latency: float = 0.0) -> None:
         self.seed = seed
+        # seconds added before every reply, as a portal across the country answers (tens to
+        # hundreds of ms); spent asleep in the event loop, so it costs the simulator no CPU
+        self.latency = max(0.0, latency)
         self.host = host
         self.port_base = port_base
         self.world = World(seed)

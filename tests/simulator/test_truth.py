@@ -150,3 +150,16 @@ def test_ten_thousand_documents_start_lazily():
         item = site.columns[0].items[-1]
         assert fetch_url(site.detail_url(item)).status == 200
         assert len(sim.content.cache) <= 3
+
+
+def test_latency_delays_every_reply_without_changing_it() -> None:
+    """``Simulator(latency=…)``: a remote portal's answer time (used by ``bench/crawl.py --latency``)."""
+    import time
+
+    with Simulator(seed=5, sites=[{"name": "trs-a", "docs": 4}], latency=0.3) as sim:
+        url = sim.registry_entries()[0]["start_url"]
+        started = time.monotonic()
+        late = fetch_url(url)
+        assert time.monotonic() - started >= 0.3  # a lower bound: the reply waited, asleep
+        sim.latency = 0.0
+        assert late.status == 200 and late.body == fetch_url(url).body
