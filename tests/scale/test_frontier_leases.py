@@ -16,7 +16,6 @@ import redis
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from crawler import frontier
 from crawler.frontier import LEASE_META, LeasedScheduler, distributed_settings
 from tests.scale.services import REDIS_URL, redis_frontier
 
@@ -26,9 +25,14 @@ class ReportsSpider(Spider):
 
 
 @pytest.fixture()
-def server_and_prefix() -> Iterator[tuple[Any, str]]:
+def frontier_on_redis() -> Iterator[tuple[Any, LeasedScheduler]]:
+    """The real Redis and one open scheduler on a fresh frontier (closed, keys deleted, after)."""
     with redis_frontier() as prefix:
-        yield redis.Redis.from_url(REDIS_URL), prefix
+        scheduler = open_scheduler(prefix)
+        try:
+            yield redis.Redis.from_url(REDIS_URL), scheduler
+        finally:
+            scheduler.close("finished")
 
 
 def open_scheduler(prefix: str) -> LeasedScheduler:
@@ -39,91 +43,77 @@ def open_scheduler(prefix: str) -> LeasedScheduler:
     return scheduler
 
 
-def dead_worker_id() -> str:
-    """A worker id on this host whose pid has exited: what a ``kill -9``-ed crawler leaves."""
+def dead_worker(server: Any, scheduler: LeasedScheduler) -> str:
+    """A registered worker on this host whose pid has exited: what a ``kill -9``-ed crawler leaves."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    return f"{socket.gethostname()}:{child.pid}:dead00"
+    worker = f"{socket.gethostname()}:{child.pid}:dead00"
+    server.sadd(scheduler._key("workers"), worker)
+    return worker
 
 
-def test_a_crawler_killed_right_after_a_pop_still_holds_the_request_as_a_lease(server_and_prefix) -> None:
-    server, prefix = server_and_prefix
-    survivor = open_scheduler(prefix)
-    try:
-        survivor.enqueue_request(Request("http://127.0.0.1:1/report.html", priority=5))
-        victim = dead_worker_id()
-        server.sadd(survivor._key("workers"), victim)
-        # the victim's pop, and nothing after it: the Python side never ran
-        popped = survivor._pop_and_lease(keys=[survivor.queue.key, *survivor._lease_keys(victim)], args=["t1"])
-        assert popped is not None and len(survivor.queue) == 0
-        assert survivor.recover_dead_workers() == 1
-        request = survivor.next_request()
-        assert request is not None and request.url == "http://127.0.0.1:1/report.html"
-        assert request.priority == 5
-        assert not server.exists(*survivor._lease_keys(victim))
-    finally:
-        survivor.close("finished")
+def pop_as(scheduler: LeasedScheduler, worker: str, token: str) -> Any:
+    """That worker's atomic pop + lease, and nothing after it: its Python side never ran."""
+    return scheduler._pop_and_lease(keys=[scheduler.queue.key, *scheduler._lease_keys(worker)], args=[token])
 
 
-def test_recovery_puts_leases_back_at_their_priority(server_and_prefix) -> None:
-    server, prefix = server_and_prefix
-    survivor = open_scheduler(prefix)
-    try:
-        for url, priority in [("http://127.0.0.1:1/low", 0), ("http://127.0.0.1:1/high", 10)]:
-            survivor.enqueue_request(Request(url, priority=priority))
-        victim = dead_worker_id()
-        server.sadd(survivor._key("workers"), victim)
-        for token in ("a", "b"):
-            survivor._pop_and_lease(keys=[survivor.queue.key, *survivor._lease_keys(victim)], args=[token])
-        survivor.enqueue_request(Request("http://127.0.0.1:1/middle", priority=5))
-        assert survivor.recover_dead_workers() == 2
-        assert survivor.recover_dead_workers() == 0  # recovered once, by one process
-        order = [survivor.next_request().url for _ in range(3)]
-        assert order == ["http://127.0.0.1:1/high", "http://127.0.0.1:1/middle", "http://127.0.0.1:1/low"]
-    finally:
-        survivor.close("finished")
+def test_a_crawler_killed_right_after_a_pop_still_holds_the_request_as_a_lease(frontier_on_redis) -> None:
+    server, survivor = frontier_on_redis
+    survivor.enqueue_request(Request("http://127.0.0.1:1/report.html", priority=5))
+    victim = dead_worker(server, survivor)
+    assert pop_as(survivor, victim, "t1") is not None and len(survivor.queue) == 0
+    assert survivor.recover_dead_workers() == 1
+    request = survivor.next_request()
+    assert request is not None and request.url == "http://127.0.0.1:1/report.html"
+    assert request.priority == 5
+    assert not server.exists(*survivor._lease_keys(victim))
 
 
-def test_the_seen_set_and_the_queue_change_together(server_and_prefix) -> None:
-    server, prefix = server_and_prefix
-    scheduler = open_scheduler(prefix)
-    try:
-        assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a")) is True
-        assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a")) is False  # seen
-        assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a", dont_filter=True)) is True
-        assert server.scard(scheduler.df.key) == 1
-        assert len(scheduler.queue) == 2
-        assert scheduler.stats.get_value("scheduler/enqueued/redis") == 2
-    finally:
-        scheduler.close("finished")
+def test_recovery_puts_leases_back_at_their_priority(frontier_on_redis) -> None:
+    server, survivor = frontier_on_redis
+    for url, priority in [("http://127.0.0.1:1/low", 0), ("http://127.0.0.1:1/high", 10)]:
+        survivor.enqueue_request(Request(url, priority=priority))
+    victim = dead_worker(server, survivor)
+    for token in ("a", "b"):
+        pop_as(survivor, victim, token)
+    survivor.enqueue_request(Request("http://127.0.0.1:1/middle", priority=5))
+    assert survivor.recover_dead_workers() == 2
+    assert survivor.recover_dead_workers() == 0  # recovered once, by one process
+    order = [survivor.next_request().url for _ in range(3)]
+    assert order == ["http://127.0.0.1:1/high", "http://127.0.0.1:1/middle", "http://127.0.0.1:1/low"]
 
 
-def test_a_retry_replaces_its_lease_in_one_step(server_and_prefix) -> None:
-    server, prefix = server_and_prefix
-    scheduler = open_scheduler(prefix)
-    try:
-        scheduler.enqueue_request(Request("http://127.0.0.1:1/flaky"))
-        request = scheduler.next_request()
-        token = request.meta[LEASE_META]
-        assert server.hexists(scheduler._key("inflight", scheduler.worker_id), token)
-        retry = request.replace(dont_filter=True)  # what RetryMiddleware schedules: meta copied
-        assert retry.meta[LEASE_META] == token
-        assert scheduler.enqueue_request(retry) is True
-        assert not server.exists(*scheduler._lease_keys(scheduler.worker_id))
-        again = scheduler.next_request()
-        assert again.url == request.url and again.meta[LEASE_META] != token
-        scheduler.ack(again)
-        assert not server.exists(*scheduler._lease_keys(scheduler.worker_id))
-    finally:
-        scheduler.close("finished")
+def test_the_seen_set_and_the_queue_change_together(frontier_on_redis) -> None:
+    server, scheduler = frontier_on_redis
+    assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a")) is True
+    assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a")) is False  # seen
+    assert scheduler.enqueue_request(Request("http://127.0.0.1:1/a", dont_filter=True)) is True
+    assert server.scard(scheduler.df.key) == 1
+    assert len(scheduler.queue) == 2
+    assert scheduler.stats.get_value("scheduler/enqueued/redis") == 2
 
 
-def test_a_queue_without_scores_is_refused(server_and_prefix) -> None:
-    _, prefix = server_and_prefix
-    settings = dict(distributed_settings(REDIS_URL, prefix), SCHEDULER_QUEUE_CLASS="scrapy_redis.queue.FifoQueue")
-    crawler = get_crawler(ReportsSpider, settings)
-    crawler.spider = crawler._create_spider()
-    scheduler = LeasedScheduler.from_crawler(crawler)
-    with pytest.raises(ValueError, match="PriorityQueue"):
-        scheduler.open(crawler.spider)
-    frontier.clear(redis.Redis.from_url(REDIS_URL), prefix)
+def test_a_retry_replaces_its_lease_in_one_step(frontier_on_redis) -> None:
+    server, scheduler = frontier_on_redis
+    scheduler.enqueue_request(Request("http://127.0.0.1:1/flaky"))
+    request = scheduler.next_request()
+    token = request.meta[LEASE_META]
+    assert server.hexists(scheduler._key("inflight", scheduler.worker_id), token)
+    retry = request.replace(dont_filter=True)  # what RetryMiddleware schedules: meta copied
+    assert retry.meta[LEASE_META] == token
+    assert scheduler.enqueue_request(retry) is True
+    assert not server.exists(*scheduler._lease_keys(scheduler.worker_id))
+    again = scheduler.next_request()
+    assert again.url == request.url and again.meta[LEASE_META] != token
+    scheduler.ack(again)
+    assert not server.exists(*scheduler._lease_keys(scheduler.worker_id))
+
+
+def test_a_queue_without_scores_is_refused() -> None:
+    with redis_frontier() as prefix:
+        settings = dict(distributed_settings(REDIS_URL, prefix), SCHEDULER_QUEUE_CLASS="scrapy_redis.queue.FifoQueue")
+        crawler = get_crawler(ReportsSpider, settings)
+        crawler.spider = crawler._create_spider()
+        scheduler = LeasedScheduler.from_crawler(crawler)
+        with pytest.raises(ValueError, match="PriorityQueue"):
+            scheduler.open(crawler.spider)

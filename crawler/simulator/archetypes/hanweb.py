@@ -171,9 +171,12 @@ class HanwebSite(Site):
                 f" proxyUrl: '{self.api_path}', openCookies: false, barPosition: 'bottom', ajaxParam: "
                 f"{{col:1, appid:1, webid:{self.webid}, path:'/', columnid:{column.key[3:]}, sourceContentType:1,"
                 f" unitid:{self.unitid}, webname:'{self.site_name}', permissiontype:0}} }});</script>")
-        text = pages.document(f"{column.name}_{self.site_name}", body, site_name=self.site_name, agency=column.agency,
-                              head_extra='<script src="/module/jslib/jquery/jpage/jquery.jpage.js"></script>')
-        return Reply.html(text)
+        return self._column_document(column, body, "/module/jslib/jquery/jpage/jquery.jpage.js")
+
+    def _column_document(self, column: Column, body: str, script: str) -> Reply:
+        """A column page of this site: its template around ``body``, loading ``script``."""
+        return Reply.html(pages.document(f"{column.name}_{self.site_name}", body, site_name=self.site_name,
+                                         agency=column.agency, head_extra=f'<script src="{script}"></script>'))
 
     def _column_for(self, request: SimRequest) -> Optional[Column]:
         colid = request.param("columnid")
@@ -211,9 +214,7 @@ class HanwebSite(Site):
                 f"<script>function loadList(page) {{ $.ajax({{ type: 'post', url: '{search}', "
                 f"data: {{currpage: page}}, success: function (html) {{ $('#div{colid}').html(html); }} }}); }}"
                 f" loadList(1);</script>")
-        text = pages.document(f"{column.name}_{self.site_name}", body, site_name=self.site_name, agency=column.agency,
-                              head_extra='<script src="/module/xxgk/js/xxgk.js"></script>')
-        return Reply.html(text)
+        return self._column_document(column, body, "/module/xxgk/js/xxgk.js")
 
     def xxgk_search(self, request: SimRequest) -> Reply:
         """All columns of the unit, newest first: the module does not filter by column."""
