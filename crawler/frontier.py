@@ -43,6 +43,7 @@ from scrapy_redis.scheduler import Scheduler
 logger = logging.getLogger(__name__)
 
 LEASE_META = "xxgk_lease"
+PARENT_META = "xxgk_parent_lease"  # on a request a leased callback yielded, until it is in Redis
 HEARTBEAT_SECONDS = 10
 HEARTBEAT_TTL = 45
 POLL_SECONDS = 1.0
@@ -200,10 +201,14 @@ class LeasedScheduler(Scheduler):
         """scrapy-redis's enqueue (seen-set, then queue) as one atomic step, which also acks the
         lease of the request this one replaces (a retry or a redirect)."""
         lease = request.meta.pop(LEASE_META, None) or ""
+        parent = request.meta.pop(PARENT_META, None)  # not stored with the request
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
         queued = self._see_push_and_ack(
             keys=[self.df.key, self.queue.key, *self._lease_keys(self.worker_id)],
             args=[fingerprint, -request.priority, self.queue._encode_request(request), lease])
+        acker = getattr(self.crawler, "xxgk_lease_acker", None)
+        if parent and acker is not None:  # in Redis now (or seen before): safe for its parent
+            acker.output_done(parent)
         if not queued:
             self.df.log(request, self.spider)
             return False
@@ -319,14 +324,26 @@ def _require_frontier(crawler: Any) -> None:
 
 
 class LeaseAckSpiderMiddleware:
-    """Ack a request's lease once all its callback yielded is safe: requests scheduled (in Redis)
-    and items through the pipelines (the document row committed)."""
+    """Ack a request's lease once all its callback yielded is safe: the requests in Redis and the
+    items through the pipelines (the document row committed).
+
+    The end of the callback is not enough: Scrapy pulls a callback's outputs into a queue (up to
+    2 × ``CONCURRENT_ITEMS``) ahead of scheduling them, so a lease acked there could be gone
+    while requests it yielded still waited in memory — and a ``kill -9`` then lost them (seen:
+    two reports of one listing page never fetched). So each yielded request carries its parent's
+    token (``PARENT_META``) until :meth:`LeasedScheduler.enqueue_request` has it in Redis, and
+    counts as outstanding until then, as each item does until ``item_scraped`` (or dropped/error).
+
+    It sits at the engine's end of the spider middlewares (order 5), after those that may drop a
+    request (depth, URL length), so every request it counts does reach the scheduler.
+    """
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.items_in_flight: dict[str, int] = {}  # lease token -> items not yet through the pipelines
+        self.outstanding: dict[str, int] = {}  # lease token -> outputs not yet safe
         self.item_leases: dict[int, str] = {}  # id(item) -> lease token
         self.iterating: set[str] = set()
+        crawler.xxgk_lease_acker = self
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self.item_done, signal=signal)
 
@@ -363,8 +380,12 @@ class LeaseAckSpiderMiddleware:
     def _track(self, token: Optional[str], output: Any) -> None:
         from scrapy import Request
 
-        if token and output is not None and not isinstance(output, Request):
-            self.items_in_flight[token] = self.items_in_flight.get(token, 0) + 1
+        if not token or output is None:
+            return
+        self.outstanding[token] = self.outstanding.get(token, 0) + 1
+        if isinstance(output, Request):
+            output.meta[PARENT_META] = token
+        else:
             self.item_leases[id(output)] = token
 
     def _finish(self, token: Optional[str]) -> None:
@@ -375,13 +396,18 @@ class LeaseAckSpiderMiddleware:
     def item_done(self, item: Any, **_: Any) -> None:
         token = self.item_leases.pop(id(item), None)
         if token:
-            self.items_in_flight[token] -= 1
+            self.output_done(token)
+
+    def output_done(self, token: str) -> None:
+        """One output of the lease's callback is safe (a request in Redis, an item stored)."""
+        if token in self.outstanding:
+            self.outstanding[token] -= 1
             self._maybe_ack(token)
 
     def _maybe_ack(self, token: str) -> None:
-        if token in self.iterating or self.items_in_flight.get(token, 0) > 0:
+        if token in self.iterating or self.outstanding.get(token, 0) > 0:
             return
-        self.items_in_flight.pop(token, None)
+        self.outstanding.pop(token, None)
         frontier = _frontier(self.crawler)
         if frontier is not None:
             frontier.ack_token(token)

@@ -76,8 +76,9 @@ EXTENSIONS = {
 }
 SPIDER_MIDDLEWARES = {
     # distributed mode only (not loaded otherwise): ack a request's lease once its callback's
-    # output is scheduled
-    "crawler.frontier.LeaseAckSpiderMiddleware": 990,
+    # output is in Redis and through the pipelines; at the engine's end, after the built-in
+    # middlewares that may drop a request (depth 900, URL length 800)
+    "crawler.frontier.LeaseAckSpiderMiddleware": 5,
 }
 
 # Spidermon: run-level checks when the spider closes (failures stored with the run, exit 1)

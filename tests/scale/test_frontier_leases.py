@@ -14,9 +14,10 @@ from typing import Any, Iterator
 import pytest
 import redis
 from scrapy import Request, Spider
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.frontier import LEASE_META, LeasedScheduler, distributed_settings
+from crawler.frontier import LEASE_META, PARENT_META, LeaseAckSpiderMiddleware, LeasedScheduler, distributed_settings
 from tests.scale.services import REDIS_URL, redis_frontier
 
 
@@ -117,3 +118,25 @@ def test_a_queue_without_scores_is_refused() -> None:
         scheduler = LeasedScheduler.from_crawler(crawler)
         with pytest.raises(ValueError, match="PriorityQueue"):
             scheduler.open(crawler.spider)
+
+
+def test_a_lease_is_acked_only_once_the_requests_its_callback_yielded_are_in_redis(frontier_on_redis) -> None:
+    """Scrapy drains a callback's outputs into a queue before it schedules them: the end of the
+    callback is not the moment its requests are safe (a kill then lost two reports)."""
+    server, scheduler = frontier_on_redis
+    acker = LeaseAckSpiderMiddleware(scheduler.crawler)
+    scheduler.enqueue_request(Request("http://127.0.0.1:1/list"))
+    listing = scheduler.next_request()
+    token, leases = listing.meta[LEASE_META], scheduler._key("inflight", scheduler.worker_id)
+    response = HtmlResponse(listing.url, body=b"<html></html>", request=listing)
+    children = [Request("http://127.0.0.1:1/a"), Request("http://127.0.0.1:1/b"), {"title": "an item"}]
+    drained = list(acker.process_spider_output(response, iter(children)))  # the callback is over
+    assert server.hexists(leases, token)  # nothing of it is safe yet
+    acker.item_done(drained[2])
+    scheduler.enqueue_request(drained[0])
+    assert server.hexists(leases, token)  # the item is stored, one request is still in memory only
+    scheduler.enqueue_request(drained[1])
+    assert not server.hexists(leases, token)
+    queued = [scheduler.next_request() for _ in range(2)]
+    assert {r.url for r in queued} == {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"}
+    assert all(PARENT_META not in r.meta for r in queued)  # the parent's token is not stored with them
