@@ -12,9 +12,10 @@ from .simulator import Simulator
 
 def serve_forever(seed: int, profile: str, docs: Optional[int], port_base: Optional[int],
                   sites: Optional[list[str]] = None, registry_out: Optional[str] = None,
-                  echo=print) -> None:
+                  echo=print, latency: float = 0.0) -> None:
     """Start, print one line per site (URL, archetype, blocked), then wait for Ctrl-C."""
-    sim = Simulator(seed=seed, profile=profile, sites=sites or None, docs=docs, port_base=port_base)
+    sim = Simulator(seed=seed, profile=profile, sites=sites or None, docs=docs, port_base=port_base,
+                    latency=latency)
     sim.start()
     try:
         blocked = sim.blocked_sites()

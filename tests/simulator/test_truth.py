@@ -163,3 +163,31 @@ def test_latency_delays_every_reply_without_changing_it() -> None:
         assert time.monotonic() - started >= 0.3  # a lower bound: the reply waited, asleep
         sim.latency = 0.0
         assert late.status == 200 and late.body == fetch_url(url).body
+
+
+def test_xxgk_simulate_serves_until_terminated_with_the_latency_asked(tmp_path) -> None:
+    """The command line: ``xxgk simulate --site … --latency MS --registry-out FILE``, stopped by SIGTERM."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from xxgk_testing import ROOT
+
+    registry = tmp_path / "registry.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "simulate", "--profile", "small", "--site", "trs-a",
+                               "--latency", "200", "--registry-out", str(registry)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = [server.stdout.readline() for _ in range(3)]  # the site, the summary, the registry note
+        assert "trs-a" in lines[0] and "reports expected" in lines[1], lines
+        entry = json.loads(registry.read_text(encoding="utf-8"))[0]
+        started = time.monotonic()
+        assert fetch_url(entry["start_url"]).status == 200
+        assert time.monotonic() - started >= 0.2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
