@@ -265,7 +265,8 @@ def measure_round(k: int, args: argparse.Namespace, sim: Any, entries: list[dict
                  "store_cpu_seconds": writer_cpu,
                  "peak_rss_mb": (crawl_rss_kb + writer_rss_kb) / 1024, "crawl_peak_rss_mb": crawl_rss_kb / 1024,
                  "store_peak_rss_mb": writer_rss_kb / 1024,
-                 "store_batches": stats.get("xxgk/store/batches"), "store_writes": stats.get("xxgk/store/writes")},
+                 "store_batches": stats.get("xxgk/store/batches"), "store_writes": stats.get("xxgk/store/writes"),
+                 "store_busy_seconds": float(stats.get("xxgk/store/writer_busy_seconds") or 0)},
         "bare": {"seconds": bare["seconds"], "reports_per_s": documents / bare["seconds"],
                  "cpu_seconds": bare["cpu_seconds"], "peak_rss_mb": bare["peak_rss_kb"] / 1024},
         "load_average": os.getloadavg(),
@@ -285,7 +286,8 @@ def print_round(figures: dict[str, Any], urls: int, workers: int) -> None:
     print(f"xxgk crawl : {ours['reports']} reports archived+stored in {ours['seconds']:.2f}s = "
           f"{ours['reports_per_s']:.1f} reports/s; CPU {ours['cpu_seconds']:.1f}s (crawl {ours['crawl_cpu_seconds']:.1f} + "
           f"store {ours['store_cpu_seconds']:.1f}); peak RSS {ours['peak_rss_mb']:.0f} MB (crawl {ours['crawl_peak_rss_mb']:.0f} + "
-          f"store {ours['store_peak_rss_mb']:.0f}); {ours['store_writes']} writes in {ours['store_batches']} batches")
+          f"store {ours['store_peak_rss_mb']:.0f}); {ours['store_writes']} writes in {ours['store_batches']} batches, "
+          f"the writer busy {ours['store_busy_seconds'] / ours['seconds']:.0%} of the time")
     print(f"bare scrapy: same {urls} URLs in {base['seconds']:.2f}s = {base['reports_per_s']:.1f} reports/s; "
           f"CPU {base['cpu_seconds']:.1f}s; peak RSS {base['peak_rss_mb']:.0f} MB")
     print(f"ratio      : {figures['ratio']:.2f} (target >= 0.8); in CPU seconds {figures['cpu_ratio']:.2f} "

@@ -72,6 +72,8 @@ class BatchWriter:
         self.batch_seconds = batch_seconds
         self.batches = 0
         self.jobs = 0
+        self.busy_seconds = 0.0  # wall time spent writing (archive, fsyncs, rows): near the run's
+        # length, the writer is what the crawl waits for
         self._queue: "queue.Queue[Optional[_Job]]" = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="xxgk-store", daemon=True)
         self._thread.start()
@@ -112,7 +114,9 @@ class BatchWriter:
                     stopping = True
                     break
                 jobs.append(more)
+            started = time.monotonic()
             self._process(jobs)
+            self.busy_seconds += time.monotonic() - started
 
     def _process(self, jobs: list[_Job]) -> None:
         """Consecutive data jobs form one batch; a function job runs alone, in queue order."""
@@ -383,6 +387,7 @@ def serve(jobs: Any, results: Any, db_url: str, archive_dir: str, options: dict[
     with send_lock:
         try:
             results.send(("closed", {"batches": writer.batches, "jobs": writer.jobs, "cpu_seconds": cpu,
+                                     "busy_seconds": writer.busy_seconds,
                                      "crawl_cpu_seconds": cpu - (started_cpu if started_cpu is not None else cpu),
                                      "peak_rss_kb": peak_rss_kb()}))
         except (OSError, ValueError):
