@@ -156,16 +156,15 @@ class Archive:
     def blob_path(self, sha256: str) -> Path:
         """The path of a payload (where it is, or where it goes); refuses anything that is not a
         lowercase hex sha256. A payload of an archive from before 2026-11 stays at its old path."""
-        new = self._new_blob_path(sha256)
-        if new.exists():
-            return new
-        old = self.blob_dir / sha256[:2] / sha256[2:4] / sha256
-        return old if old.exists() else new
+        new, old = self._blob_paths(sha256)
+        return old if not new.exists() and old.exists() else new
 
-    def _new_blob_path(self, sha256: str) -> Path:
+    def _blob_paths(self, sha256: str) -> tuple[Path, Path]:
+        """Where a payload goes (one level), and where an archive from before 2026-11 put it."""
         if not SHA256_RE.match(sha256 or ""):
             raise ArchiveError(f"not a sha256: {sha256!r}")
-        return self.blob_dir / sha256[:2] / sha256
+        folder = self.blob_dir / sha256[:2]
+        return folder / sha256, folder / sha256[2:4] / sha256
 
     def warc_path(self, name: str) -> Path:
         """The path of one of our WARC files; refuses names we did not make."""
@@ -239,10 +238,12 @@ class Archive:
         """Already archived (or written earlier in this batch)."""
         if sha in self._pending:
             return True
-        try:
-            return self.blob_path(sha).stat().st_size == size
-        except FileNotFoundError:
-            return False
+        for path in self._blob_paths(sha):  # one stat each: this runs for every payload
+            try:
+                return path.stat().st_size == size
+            except FileNotFoundError:
+                continue
+        return False
 
     def _tmp_name(self) -> Path:
         if not self._tmp_ready:  # once: a mkdir per payload was a measurable share of writing it
@@ -292,7 +293,7 @@ class Archive:
             _parallel(_fsync_file, list(pending.values()))
         parents = set()
         for sha, tmp_path in pending.items():
-            final = self._new_blob_path(sha)
+            final = self._blob_paths(sha)[0]
             try:
                 os.replace(tmp_path, final)
             except FileNotFoundError:  # first blob of its folder
@@ -360,7 +361,7 @@ class Archive:
                                               request_body, warc_date, response_loc.record_id)
         return ArchivedResponse(url=url, sha256=sha, size=size, fetched_at=fetched_at,
                                 is_revisit=is_revisit, response=response_loc, request=request_loc,
-                                blob_path=self.blob_path(sha))
+                                blob_path=self._blob_paths(sha)[0] if sha in self._pending else self.blob_path(sha))
 
     def _write_request(self, writer: WARCWriter, name: str, url: str, method: str,
                        request_headers: Headers, request_body: bytes, warc_date: str,

@@ -215,7 +215,7 @@ def _record_killed_run(spec: dict[str, Any], run_id: Optional[int]) -> None:
         return
     from crawler.config import resolve_db_url
     from crawler.db.session import open_database, transaction
-    from crawler.monitoring import mark_run_killed
+    from crawler.store import mark_run_killed
 
     try:
         with transaction(open_database(resolve_db_url(spec.get("db_url")))) as session:

@@ -283,7 +283,7 @@ class LeasedScheduler(Scheduler):
             return
         try:
             from crawler.db.session import open_database, transaction
-            from crawler.monitoring import mark_run_killed
+            from crawler.store import mark_run_killed
 
             with transaction(open_database(store.db_url)) as session:
                 mark_run_killed(session, int(run_id))

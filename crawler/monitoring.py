@@ -26,8 +26,6 @@ from spidermon.contrib.scrapy.monitors import (DownloaderExceptionMonitor, Error
 from spidermon.core.actions import Action
 from sqlalchemy import and_, func, select
 
-from crawler.store import mark_run_killed  # noqa: F401  (re-exported: crawler.crawl, crawler.frontier)
-
 logger = logging.getLogger(__name__)
 
 ATTENTION_OUTCOMES = ("blocked", "failed", "empty", "killed")

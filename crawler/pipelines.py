@@ -105,8 +105,7 @@ class StoreExtension:
             set_value("xxgk/store/batches", self.writer.batches)
             set_value("xxgk/store/writes", self.writer.jobs)
             # wall seconds the writer spent writing: close to xxgk/store/seconds, it sets the pace
-            set_value("xxgk/store/writer_busy_seconds",
-                      round(child.get("busy_seconds", getattr(self.writer, "busy_seconds", 0.0)), 3))
+            set_value("xxgk/store/writer_busy_seconds", round(self.writer.busy_seconds, 3))
             set_value("xxgk/store/process", bool(child))
             # spider opened → last row committed, and CPU time (for bench/crawl.py): the crawl
             # process's and the store process's

@@ -248,6 +248,7 @@ class StoreProcess:
         jobs_in.close()
         results_out.close()
         self.batches = self.jobs = 0
+        self.busy_seconds = 0.0
         self.child_stats: dict[str, Any] = {}
         self._pending: dict[int, Future] = {}
         self._lock = threading.Lock()
@@ -318,6 +319,7 @@ class StoreProcess:
                 if message[0] == "closed":
                     self.child_stats = message[1]
                     self.batches, self.jobs = self.child_stats["batches"], self.child_stats["jobs"]
+                    self.busy_seconds = self.child_stats["busy_seconds"]
                     break
                 job_id, ok, value = message
                 with self._lock:

@@ -121,7 +121,7 @@ def xxgk_search_request(text: str, column_url: str) -> FormRequest | None:
     if found is None:
         return None
     url = urljoin(column_url, html.unescape(found.group(1)))
-    form = {key: value for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    form = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     divid = _XXGK_DIV.match(form.get("divid", ""))
     column = _COLUMN_ID.search(urlsplit(column_url).path)
     colid = divid.group(1) if divid else column.group(1) if column else ""
@@ -151,7 +151,7 @@ def xxgk_rows(text: str, base_url: str, colid: str) -> list[ReportLink]:
     return items
 
 
-def _parse_xxgk_reply(response: Response, text: str, state: dict) -> Listing:
+def _parse_xxgk_reply(text: str, state: dict) -> Listing:
     listing = Listing(platform=NAME, items=dedupe(xxgk_rows(text, state["referer"], state["colid"])))
     if state["page"] == 1:  # the first reply says how many pages there are: ask for them all
         pages = _XXGK_PAGES.search(text)
@@ -163,12 +163,11 @@ def _parse_xxgk_reply(response: Response, text: str, state: dict) -> Listing:
     return listing
 
 
-
 def parse_listing(response: Response) -> Listing:
     text = page_text(response)
     listing = Listing(platform=NAME)
     if response.meta.get("hanweb_xxgk"):
-        return _parse_xxgk_reply(response, text, response.meta["hanweb_xxgk"])
+        return _parse_xxgk_reply(text, response.meta["hanweb_xxgk"])
     state = response.meta.get("hanweb")
     listing.items = dedupe(records(text, state["referer"] if state else response.url))
     if state:  # an API reply: the page requests were all issued from the column page

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import http.client
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from urllib.parse import urlsplit
 
 import pytest
 
-from xxgk_testing import fetch_url
+from xxgk_testing import ROOT, fetch_url
 from crawler.simulator import Simulator
 
 GUARDED = {"waf-412", "waf-521", "waf-shell", "waf-ct6t", "waf-ratelimit", "waf-robots"}
@@ -154,8 +160,6 @@ def test_ten_thousand_documents_start_lazily():
 
 def test_latency_delays_every_reply_without_changing_it() -> None:
     """``Simulator(latency=…)``: a remote portal's answer time (used by ``bench/crawl.py --latency``)."""
-    import time
-
     with Simulator(seed=5, sites=[{"name": "trs-a", "docs": 4}], latency=0.3) as sim:
         url = sim.registry_entries()[0]["start_url"]
         started = time.monotonic()
@@ -167,15 +171,6 @@ def test_latency_delays_every_reply_without_changing_it() -> None:
 
 def test_xxgk_simulate_serves_until_terminated_with_the_latency_asked(tmp_path) -> None:
     """The command line: ``xxgk simulate --site … --latency MS --registry-out FILE``, stopped by SIGTERM."""
-    import json
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from xxgk_testing import ROOT
-
     registry = tmp_path / "registry.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "simulate", "--profile", "small", "--site", "trs-a",
